@@ -1,0 +1,28 @@
+"""Wire-level constants shared by the engine, the adapters and the test communicators."""
+
+from typing import Final
+
+MESSAGE_ACTION_COMPLETE: Final = "complete"
+"""Sent after a client message has been fully handled (replies and error replies included)."""
+
+GROUP_ACTION_COMPLETE: Final = "group_complete"
+"""Sent to each receiver right after each relayed group message."""
+
+EVENT_ACTION_COMPLETE: Final = "event_complete"
+"""Sent to each receiver after each handled server-side event."""
+
+COMPLETION_ACTIONS: Final = frozenset(
+    {MESSAGE_ACTION_COMPLETE, GROUP_ACTION_COMPLETE, EVENT_ACTION_COMPLETE}
+)
+"""Every completion action; the communicator drops these from collected messages."""
+
+PING_ACTION: Final = "ping"
+PONG_ACTION: Final = "pong"
+ERROR_ACTION: Final = "error"
+AUTHENTICATION_ACTION: Final = "authentication"
+
+DEFAULT_MAX_MESSAGE_SIZE: Final = 1024 * 1024
+"""Largest text frame (in UTF-8 bytes) the engine parses; larger ones get an ``error`` reply."""
+
+AUTH_FAILURE_CLOSE_BASE: Final = 4000
+"""A failed authentication closes with ``4000 + status_code`` (4401, 4403, ...)."""

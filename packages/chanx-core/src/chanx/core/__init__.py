@@ -1,0 +1,1 @@
+"""The framework-neutral engine: decorators, the consumer, group layers and authentication."""

@@ -1,0 +1,77 @@
+"""The plain-ASGI driver: a consumer class as an ASGI websocket application."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from chanx.core.transport import ASGITransport
+from chanx.core.types import ASGIReceive, ASGISend, Scope
+
+if TYPE_CHECKING:
+    from chanx.core.websocket import AsyncJsonWebsocketConsumer
+
+logger = logging.getLogger("chanx.asgi")
+
+
+class ConsumerApp:
+    """An ASGI application that runs one ``consumer_class`` instance per connection.
+
+    Mount it on any ASGI router: ``app.add_websocket_route("/ws", Chat.as_asgi())`` on
+    Starlette/FastAPI, a ``URLRouter`` entry, or call it directly. HTTP requests get
+    ``426 Upgrade Required``.
+    """
+
+    __slots__ = ("consumer_class",)
+
+    def __init__(self, consumer_class: type[AsyncJsonWebsocketConsumer]) -> None:
+        self.consumer_class = consumer_class
+
+    def __repr__(self) -> str:
+        return f"<ConsumerApp {self.consumer_class.__qualname__}>"
+
+    async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+        kind = scope["type"]
+        if kind == "websocket":
+            await run_consumer(self.consumer_class(), scope, receive, send)
+        elif kind == "http":
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 426,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"upgrade", b"websocket"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"WebSocket endpoint"})
+
+
+async def run_consumer(
+    consumer: AsyncJsonWebsocketConsumer, scope: Scope, receive: ASGIReceive, send: ASGISend
+) -> None:
+    """Drive ``consumer`` over one ASGI websocket connection until it ends."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    consumer.scope = scope
+    consumer.transport = ASGITransport(send)
+    code = 1006
+    try:
+        if not await consumer.handle_connect():
+            return
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                text = message.get("text")
+                if text is not None:
+                    await consumer.handle_text(text)
+                else:
+                    await consumer.handle_bytes(message.get("bytes") or b"")
+            elif kind == "websocket.disconnect":
+                code = message.get("code", 1005)
+                break
+    finally:
+        await consumer.handle_disconnect(code)

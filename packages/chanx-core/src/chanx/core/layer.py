@@ -1,0 +1,127 @@
+"""Group layers: how messages and events reach connections, in this process or others.
+
+A layer knows connections as *receivers* (anything with a ``channel_name`` and an async
+``deliver(envelope)``) and moves two kinds of envelope:
+
+* :class:`GroupMessage`: an outgoing message already serialized once by the sender,
+  relayed as is to every member of a group (``exclude`` names a connection to skip);
+* :class:`EventEnvelope`: a server-side event, handled by each receiver's event handler.
+
+Layers that cross processes turn envelopes into plain dicts with :func:`envelope_to_wire`
+and back with :func:`envelope_from_wire`, so every adapter speaks the same wire format.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from chanx.messages.base import BaseMessage
+
+logger = logging.getLogger("chanx.layer")
+
+WIRE_TYPE = "chanx.envelope"
+"""The ``type`` key of a wire envelope (also the Channels handler name ``chanx_envelope``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMessage:
+    """A serialized outgoing message for every member of a group."""
+
+    text: str
+    exclude: str | None = None
+
+
+@dataclass(slots=True)
+class EventEnvelope:
+    """A server-side event. In-process layers hand the model itself to receivers; the
+    JSON text is produced only when something needs it (another process)."""
+
+    action: str
+    event: BaseMessage | None = None
+    _text: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, event: BaseMessage) -> EventEnvelope:
+        return cls(event.action, event)
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            assert self.event is not None
+            self._text = self.event.model_dump_json()
+        return self._text
+
+
+Envelope = GroupMessage | EventEnvelope
+
+
+def envelope_to_wire(envelope: Envelope) -> dict[str, Any]:
+    """A JSON- and msgpack-safe dict for layers that cross processes."""
+    if isinstance(envelope, GroupMessage):
+        return {
+            "type": WIRE_TYPE,
+            "kind": "message",
+            "text": envelope.text,
+            "exclude": envelope.exclude,
+        }
+    return {"type": WIRE_TYPE, "kind": "event", "action": envelope.action, "text": envelope.text}
+
+
+def envelope_from_wire(data: dict[str, Any]) -> Envelope:
+    """The inverse of :func:`envelope_to_wire`; raises ``ValueError`` on anything else."""
+    kind = data.get("kind")
+    if kind == "message":
+        return GroupMessage(str(data["text"]), data.get("exclude"))
+    if kind == "event":
+        return EventEnvelope(str(data["action"]), None, str(data["text"]))
+    raise ValueError(f"not a chanx envelope: kind={kind!r}")
+
+
+@runtime_checkable
+class Receiver(Protocol):
+    """A connection as a layer sees it."""
+
+    channel_name: str
+
+    async def deliver(self, envelope: Envelope) -> None:
+        """Take one envelope. Called on the receiver's event loop."""
+
+
+class GroupLayer(Protocol):
+    """What an engine needs from a layer. Adapters map their framework's pub/sub onto it."""
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop that owns this process's receivers, for the ``*_sync`` senders;
+        ``None`` when the layer can be driven from any loop."""
+
+    async def add_receiver(self, receiver: Receiver) -> str:
+        """Register a connection; returns its channel name (the address for ``send_to``)."""
+
+    async def remove_receiver(self, receiver: Receiver) -> None:
+        """Forget a connection (after it has left its groups)."""
+
+    async def join(self, group: str, receiver: Receiver) -> None:
+        """Add a connection to a group."""
+
+    async def leave(self, group: str, receiver: Receiver) -> None:
+        """Remove a connection from a group; a group with no members is dropped."""
+
+    async def send_group(self, group: str, envelope: Envelope) -> None:
+        """Deliver to every member of ``group``, wherever it is connected."""
+
+    async def send_to(self, channel_name: str, envelope: Envelope) -> None:
+        """Deliver to one connection by channel name."""
+
+
+async def deliver_all(receivers: Iterable[Receiver], envelope: Envelope) -> None:
+    """Deliver to each receiver in turn; one failing receiver never stops the others."""
+    for receiver in receivers:
+        try:
+            await receiver.deliver(envelope)
+        except Exception:
+            logger.warning("delivery to %s failed", receiver.channel_name, exc_info=True)

@@ -1,0 +1,539 @@
+"""The framework-neutral consumer: one instance per connection, handlers routed by action.
+
+Adapters drive a consumer through its entry points (``handle_connect``, ``handle_text``,
+``handle_bytes``, ``handle_disconnect``, and ``deliver`` for what the group layer brings)
+after setting ``scope`` and ``transport``; :meth:`AsyncJsonWebsocketConsumer.as_asgi` is
+the plain-ASGI driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import parse_qsl
+
+from pydantic import TypeAdapter, ValidationError
+
+from chanx.constants import (
+    AUTH_FAILURE_CLOSE_BASE,
+    DEFAULT_MAX_MESSAGE_SIZE,
+    EVENT_ACTION_COMPLETE,
+    GROUP_ACTION_COMPLETE,
+    MESSAGE_ACTION_COMPLETE,
+)
+from chanx.core.auth import Authenticator, AuthResult
+from chanx.core.decorators import ws_handler
+from chanx.core.handlers import Handler, HandlerTable, union_adapter
+from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage
+from chanx.core.memory import default_layer
+from chanx.core.observe import current_observer
+from chanx.core.sync import call_sync
+from chanx.core.transport import Transport
+from chanx.messages.base import BaseMessage
+from chanx.messages.incoming import PingMessage
+from chanx.messages.outgoing import (
+    BUILTIN_OUTGOING,
+    AuthenticationMessage,
+    AuthenticationPayload,
+    ErrorDetail,
+    ErrorMessage,
+    ErrorPayload,
+    PongMessage,
+)
+
+if TYPE_CHECKING:
+    from chanx.core.asgi import ConsumerApp
+    from chanx.core.types import Scope
+
+logger = logging.getLogger("chanx.consumer")
+
+_COMPLETE = json.dumps({"action": MESSAGE_ACTION_COMPLETE, "payload": None}, separators=(",", ":"))
+_GROUP_COMPLETE = json.dumps(
+    {"action": GROUP_ACTION_COMPLETE, "payload": None}, separators=(",", ":")
+)
+_EVENT_COMPLETE = json.dumps(
+    {"action": EVENT_ACTION_COMPLETE, "payload": None}, separators=(",", ":")
+)
+
+# Validation errors that mean "this frame is not a chanx message": logged, never answered.
+_NOT_A_MESSAGE = {
+    "json_invalid": "not valid JSON",
+    "dict_type": "not a JSON object",
+    "model_type": "not a JSON object",
+    "model_attributes_type": "not a JSON object",
+    "union_tag_not_found": "no 'action' key",
+}
+
+
+class AsyncJsonWebsocketConsumer:
+    """Base class for typed WebSocket consumers.
+
+    Declare each message as a :class:`~chanx.messages.base.BaseMessage` subclass and write
+    one ``@ws_handler`` method per message; incoming frames are validated and routed by
+    their ``action``. Server-side events go to ``@event_handler`` methods.
+
+    Configuration is by class attribute:
+
+    * ``send_completion``: send ``complete`` / ``group_complete`` / ``event_complete``
+      after each handled message, relayed group message and handled event;
+    * ``log_websocket_message``: log each received and sent action (INFO, logger
+      ``chanx.consumer``), except those in ``log_ignored_actions``;
+    * ``max_message_size``: largest text frame, in UTF-8 bytes, that is parsed;
+    * ``groups``: groups every connection joins (override :meth:`get_groups` to compute
+      them, e.g. from ``self.path_params``);
+    * ``authenticator``: an :class:`~chanx.core.auth.Authenticator` (or override
+      :meth:`authenticate`);
+    * ``layer``: the :class:`~chanx.core.layer.GroupLayer`; the process-wide in-memory
+      layer when unset.
+    """
+
+    send_completion: ClassVar[bool] = False
+    log_websocket_message: ClassVar[bool] = True
+    log_ignored_actions: ClassVar[Collection[str]] = ()
+    max_message_size: ClassVar[int] = DEFAULT_MAX_MESSAGE_SIZE
+    groups: ClassVar[Sequence[str]] = ()
+    authenticator: ClassVar[Authenticator | None] = None
+    layer: ClassVar[GroupLayer | None] = None
+
+    message_handlers: ClassVar[HandlerTable]
+    """Client-message handlers of this class, by action (built at class creation)."""
+    event_handlers: ClassVar[HandlerTable]
+    """Event handlers of this class, by action (built at class creation)."""
+
+    scope: Scope
+    transport: Transport
+    channel_name: str
+    user: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._build_tables()
+
+    @classmethod
+    def _build_tables(cls) -> None:
+        cls.message_handlers = HandlerTable.build(cls, "message")
+        cls.event_handlers = HandlerTable.build(cls, "event")
+        cls._outgoing_adapter = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.user = None
+        self._layer: GroupLayer | None = None
+        self._joined: list[str] = []
+        self._lock = asyncio.Lock()
+        self._events: deque[tuple[Handler, EventEnvelope]] | None = None
+        self._event_task: asyncio.Task[None] | None = None
+        self._connected = False
+
+    # ------------------------------------------------------------------ built-in handlers
+
+    @ws_handler(summary="Liveness check")
+    async def handle_ping(self, message: PingMessage) -> PongMessage:
+        """Answer ``ping`` with ``pong``."""
+        return PongMessage()
+
+    # ------------------------------------------------------------------ hooks to override
+
+    async def authenticate(self) -> AuthResult | None:
+        """Decide whether this connection may proceed; ``None`` means no authentication
+        step (and no ``authentication`` message). Defaults to ``self.authenticator``."""
+        if self.authenticator is None:
+            return None
+        return await self.authenticator.authenticate(self)
+
+    async def get_groups(self) -> Iterable[str]:
+        """Groups this connection joins once authenticated; defaults to ``groups``."""
+        return self.groups
+
+    async def post_authentication(self) -> None:
+        """Runs once the connection is accepted, authenticated and in its groups."""
+
+    async def on_disconnect(self, code: int) -> None:
+        """Runs after the connection has closed and left its groups."""
+
+    def select_subprotocol(self, requested: Sequence[str]) -> str | None:
+        """The subprotocol to accept, from those the client offered (none by default)."""
+        return None
+
+    # ------------------------------------------------------------------ connection info
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        """Path parameters from the router: Starlette/FastAPI/Litestar ``path_params`` or
+        Channels ``url_route["kwargs"]``."""
+        params = self.scope.get("path_params")
+        if params is None:
+            params = self.scope.get("url_route", {}).get("kwargs", {})
+        return dict(params)
+
+    @property
+    def query_params(self) -> dict[str, str]:
+        """The query string, last value winning for repeated keys."""
+        raw = self.scope.get("query_string", b"")
+        return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Request headers, names lower-cased, decoded as latin-1."""
+        return {
+            k.decode("latin-1").lower(): v.decode("latin-1")
+            for k, v in self.scope.get("headers", ())
+        }
+
+    @property
+    def joined_groups(self) -> tuple[str, ...]:
+        """The groups this connection is in now."""
+        return tuple(self._joined)
+
+    # ------------------------------------------------------------------ sending
+
+    async def send_message(self, message: BaseMessage) -> None:
+        """Send one message to this connection's client."""
+        if self.log_websocket_message:
+            self._log("sent", message.action)
+        await self.transport.send_text(message.model_dump_json())
+
+    async def send_json(self, data: Any) -> None:
+        """Send any JSON-serializable value (no model, no validation)."""
+        await self.transport.send_text(json.dumps(data, separators=(",", ":")))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close this connection."""
+        await self.transport.close(code, reason)
+
+    async def broadcast_message(
+        self,
+        message: BaseMessage,
+        groups: Iterable[str] | str | None = None,
+        exclude_current: bool = False,
+    ) -> None:
+        """Send ``message`` to every member of ``groups`` (default: the groups this
+        connection is in). It is serialized once, whatever the number of members; each
+        member gets ``group_complete`` after it when its consumer sends completions."""
+        envelope = GroupMessage(
+            message.model_dump_json(), self.channel_name if exclude_current else None
+        )
+        targets = self._joined if groups is None else _as_groups(groups)
+        for group in tuple(targets):
+            await self._layer_or_default().send_group(group, envelope)
+
+    async def join_group(self, group: str) -> None:
+        """Add this connection to ``group``."""
+        if group not in self._joined:
+            await self._layer_or_default().join(group, self)
+            self._joined.append(group)
+
+    async def leave_group(self, group: str) -> None:
+        """Remove this connection from ``group``."""
+        if group in self._joined:
+            self._joined.remove(group)
+            await self._layer_or_default().leave(group, self)
+
+    # ------------------------------------------------------------------ events from anywhere
+
+    @classmethod
+    def get_layer(cls) -> GroupLayer:
+        """The layer this consumer class uses (``layer``, else the in-memory default)."""
+        return cls.layer if cls.layer is not None else default_layer()
+
+    @classmethod
+    async def broadcast_event(
+        cls, event: BaseMessage, groups: Iterable[str] | str | None = None
+    ) -> None:
+        """Deliver ``event`` to the event handler of every connection in ``groups``
+        (default: the class's ``groups``). Callable from anywhere in async code."""
+        layer = cls.get_layer()
+        envelope = EventEnvelope.of(event)
+        for group in _as_groups(cls.groups if groups is None else groups):
+            await layer.send_group(group, envelope)
+
+    @classmethod
+    async def send_event(cls, event: BaseMessage, channel_name: str) -> None:
+        """Deliver ``event`` to one connection, by its ``channel_name``."""
+        await cls.get_layer().send_to(channel_name, EventEnvelope.of(event))
+
+    @classmethod
+    def broadcast_event_sync(
+        cls, event: BaseMessage, groups: Iterable[str] | str | None = None
+    ) -> None:
+        """:meth:`broadcast_event` for synchronous code (views, tasks, scripts)."""
+        call_sync(lambda: cls.broadcast_event(event, groups), cls.get_layer().loop)
+
+    @classmethod
+    def send_event_sync(cls, event: BaseMessage, channel_name: str) -> None:
+        """:meth:`send_event` for synchronous code."""
+        call_sync(lambda: cls.send_event(event, channel_name), cls.get_layer().loop)
+
+    # ------------------------------------------------------------------ plain ASGI
+
+    @classmethod
+    def as_asgi(cls) -> ConsumerApp:
+        """This consumer as an ASGI websocket application (one instance per connection)."""
+        from chanx.core.asgi import ConsumerApp
+
+        return ConsumerApp(cls)
+
+    @classmethod
+    def outgoing_message_types(cls) -> list[type[BaseMessage]]:
+        """Every message type this consumer can send: declared outputs and built-ins."""
+        found: list[type[BaseMessage]] = []
+        for cls_ in (
+            *cls.message_handlers.outputs(),
+            *cls.event_handlers.outputs(),
+            *BUILTIN_OUTGOING,
+        ):
+            if cls_ not in found:
+                found.append(cls_)
+        return found
+
+    @classmethod
+    def outgoing_adapter(cls) -> TypeAdapter[Any]:
+        """A discriminated-union adapter over :meth:`outgoing_message_types` (cached)."""
+        adapter: TypeAdapter[Any] | None = cls.__dict__.get("_outgoing_adapter")
+        if adapter is None:
+            adapter = union_adapter(cls.outgoing_message_types())
+            assert adapter is not None
+            cls._outgoing_adapter = adapter
+        return adapter
+
+    _outgoing_adapter: ClassVar[TypeAdapter[Any] | None] = None
+
+    # ------------------------------------------------------------------ engine entry points
+
+    async def handle_connect(self) -> bool:
+        """Accept, authenticate, join groups, run :meth:`post_authentication`.
+        Returns whether the connection is open for messages."""
+        observer = current_observer.get()
+        if observer is not None:
+            observer.consumer_started(self)
+        try:
+            requested = self.scope.get("subprotocols") or ()
+            await self.transport.accept(self.select_subprotocol(requested))
+            result = await self.authenticate()
+            if result is not None and not result.ok:
+                await self._send_authentication(result)
+                logger.info("authentication refused (%s)", result.status_code)
+                await self.transport.close(AUTH_FAILURE_CLOSE_BASE + result.status_code)
+                return False
+            if result is not None:
+                self.user = result.user
+            layer = self._layer_or_default()
+            self.channel_name = await layer.add_receiver(self)
+            self._connected = True
+            for group in _as_groups(await self.get_groups()):
+                await self.join_group(group)
+            if result is not None:
+                await self._send_authentication(result)
+            await self.post_authentication()
+            return True
+        except Exception:
+            logger.exception("connect failed")
+            await self.transport.close(1011)
+            return False
+        finally:
+            if observer is not None:
+                observer.consumer_ready(self)
+
+    async def handle_text(self, text: str) -> None:
+        """Validate one text frame, route it to its handler, answer."""
+        limit = self.max_message_size
+        # A character is 1 to 4 UTF-8 bytes: encode only when the length alone can't tell.
+        if len(text) * 4 > limit and (len(text) > limit or _utf8_size(text) > limit):
+            logger.warning(
+                "frame of %d characters over max_message_size=%d refused",
+                len(text),
+                self.max_message_size,
+            )
+            await self._refuse(
+                f"Message too large (limit {self.max_message_size} bytes)", "message_too_large"
+            )
+            return
+        try:
+            message = self.message_handlers.validate_json(text)
+        except ValidationError as exc:
+            await self._invalid_frame(exc, text)
+            return
+        action = message.action
+        if self.log_websocket_message:
+            self._log("received", action)
+        handler = self.message_handlers.by_action[action]
+        async with self._lock:
+            try:
+                if not handler.permissions or await self._permitted(handler, message):
+                    await self._run(handler, message)
+            except Exception:
+                logger.exception("handler %s failed on %r", handler.name, action)
+                await self.send_message(_error("Internal server error", "internal_error"))
+            if self.send_completion:
+                await self.transport.send_text(_COMPLETE)
+
+    async def handle_bytes(self, data: bytes) -> None:
+        """Binary frames are refused with an ``error``: chanx speaks JSON text frames."""
+        logger.warning("binary frame of %d bytes refused", len(data))
+        await self._refuse("Binary frames are not supported; send JSON text frames", "binary_frame")
+
+    async def deliver(self, envelope: Envelope) -> None:
+        """Relay a group message at once; queue an event for this connection's event
+        handler (events run one at a time, never beside a message handler)."""
+        if not self._connected:
+            return
+        if isinstance(envelope, GroupMessage):
+            if envelope.exclude is not None and envelope.exclude == self.channel_name:
+                return
+            await self.transport.send_text(envelope.text)
+            if self.send_completion:
+                await self.transport.send_text(_GROUP_COMPLETE)
+            return
+        handler = self.event_handlers.by_action.get(envelope.action)
+        if handler is None:
+            logger.debug("no event handler for %r on %s", envelope.action, type(self).__name__)
+            return
+        if self._events is None:
+            self._events = deque()
+        self._events.append((handler, envelope))
+        if self._event_task is None:
+            self._event_task = asyncio.get_running_loop().create_task(self._drain_events())
+
+    async def handle_disconnect(self, code: int) -> None:
+        """Leave every group, drop pending events, run :meth:`on_disconnect` (only for a
+        connection that got past authentication)."""
+        was_connected, self._connected = self._connected, False
+        try:
+            task, self._event_task = self._event_task, None
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+            if was_connected:
+                layer = self._layer_or_default()
+                for group in tuple(self._joined):
+                    await self.leave_group(group)
+                await layer.remove_receiver(self)
+                await self.on_disconnect(code)
+        finally:
+            observer = current_observer.get()
+            if observer is not None:
+                observer.consumer_finished(self)
+
+    # ------------------------------------------------------------------ internals
+
+    def _layer_or_default(self) -> GroupLayer:
+        if self._layer is None:
+            self._layer = type(self).get_layer()
+        return self._layer
+
+    async def _run(self, handler: Handler, message: BaseMessage) -> None:
+        if handler.streaming:
+            stream: AsyncIterator[BaseMessage | None] = handler.func(self, message)
+            async for item in stream:
+                if item is not None:
+                    await self.send_message(item)
+            return
+        result = await handler.func(self, message)
+        if result is not None:
+            await self.send_message(result)
+
+    async def _permitted(self, handler: Handler, message: BaseMessage) -> bool:
+        for check in handler.permissions:
+            allowed = check(self, message)
+            if inspect.isawaitable(allowed):
+                allowed = await allowed
+            if not allowed:
+                logger.info("permission denied for %r", message.action)
+                await self.send_message(_error("Permission denied", "permission_denied"))
+                return False
+        return True
+
+    async def _drain_events(self) -> None:
+        events = self._events
+        assert events is not None
+        try:
+            while events and self._connected:
+                handler, envelope = events.popleft()
+                async with self._lock:
+                    await self._handle_event(handler, envelope)
+        finally:
+            if self._event_task is asyncio.current_task():
+                self._event_task = None
+
+    async def _handle_event(self, handler: Handler, envelope: EventEnvelope) -> None:
+        event = envelope.event
+        try:
+            if event is None or type(event) not in handler.message_types:
+                event = self.event_handlers.validate_json(envelope.text)
+        except ValidationError:
+            logger.exception("event %r does not match %s", envelope.action, handler.name)
+            return
+        if self.log_websocket_message:
+            self._log("event", envelope.action)
+        try:
+            await self._run(handler, event)
+        except Exception:
+            logger.exception("event handler %s failed on %r", handler.name, envelope.action)
+            await self.send_message(_error("Internal server error", "internal_error"))
+        if self.send_completion:
+            await self.transport.send_text(_EVENT_COMPLETE)
+
+    async def _invalid_frame(self, exc: ValidationError, text: str) -> None:
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        reason = _NOT_A_MESSAGE.get(errors[0]["type"]) if len(errors) == 1 else None
+        if reason is None and errors[0]["type"] == "union_tag_invalid":
+            try:
+                action = json.loads(text).get("action")
+            except Exception:  # pragma: no cover - validate_json already parsed it
+                action = None
+            if not isinstance(action, str):
+                reason = "'action' is not a string"
+            else:
+                logger.info("unknown action refused")
+                await self._refuse("Unknown action", "unknown_action", loc=["action"])
+                return
+        if reason is not None:
+            logger.warning("ignored a frame that is not a chanx message: %s", reason)
+            return
+        details = [
+            ErrorDetail(loc=list(e["loc"][1:]), msg=e["msg"], type=e["type"]) for e in errors
+        ]
+        logger.info("invalid message refused (%d errors)", len(details))
+        await self.send_message(
+            ErrorMessage(payload=ErrorPayload(detail="Invalid message", errors=details))
+        )
+        if self.send_completion:
+            await self.transport.send_text(_COMPLETE)
+
+    async def _refuse(self, detail: str, kind: str, loc: list[str | int] | None = None) -> None:
+        await self.send_message(_error(detail, kind, loc))
+        if self.send_completion:
+            await self.transport.send_text(_COMPLETE)
+
+    async def _send_authentication(self, result: AuthResult) -> None:
+        payload = AuthenticationPayload(
+            status_code=result.status_code, status_text=result.reason, data=result.data
+        )
+        await self.send_message(AuthenticationMessage(payload=payload))
+
+    def _log(self, direction: Literal["sent", "received", "event"], action: str) -> None:
+        if action not in self.log_ignored_actions and logger.isEnabledFor(logging.INFO):
+            logger.info("%s %s %r", type(self).__name__, direction, action)
+
+
+AsyncJsonWebsocketConsumer._build_tables()
+
+
+def _as_groups(groups: Iterable[str] | str) -> Iterable[str]:
+    return (groups,) if isinstance(groups, str) else groups
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _error(detail: str, kind: str, loc: list[str | int] | None = None) -> ErrorMessage:
+    return ErrorMessage(
+        payload=ErrorPayload(
+            detail=detail, errors=[ErrorDetail(loc=loc or [], msg=detail, type=kind)]
+        )
+    )

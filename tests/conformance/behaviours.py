@@ -1,0 +1,190 @@
+"""The consumers every adapter must run identically, written once as mixins.
+
+Each driver combines these mixins with its adapter's consumer base class and mounts them
+on the paths below; the scenarios in this folder then talk to them through the driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from chanx.core.auth import AuthResult
+from chanx.core.decorators import event_handler, ws_handler
+from chanx.messages.base import BaseMessage
+
+ECHO_PATH = "/ws/echo"
+ROOM_PATH = "/ws/room/{room}"
+AUTH_PATH = "/ws/auth"
+MAX_MESSAGE_SIZE = 2048
+VALID_TOKEN = "let-me-in"
+
+
+class Text(BaseModel):
+    text: str = Field(min_length=1, max_length=200)
+
+
+class EchoMessage(BaseMessage):
+    action: Literal["echo"] = "echo"
+    payload: Text
+
+
+class EchoReply(BaseMessage):
+    action: Literal["echo_reply"] = "echo_reply"
+    payload: Text
+
+
+class CountMessage(BaseMessage):
+    action: Literal["count"] = "count"
+    payload: int = Field(ge=0, le=50)
+
+
+class CountReply(BaseMessage):
+    action: Literal["count_reply"] = "count_reply"
+    payload: int
+
+
+class FailMessage(BaseMessage):
+    action: Literal["fail"] = "fail"
+    payload: None = None
+
+
+class AdminMessage(BaseMessage):
+    action: Literal["admin"] = "admin"
+    payload: None = None
+
+
+class AdminReply(BaseMessage):
+    action: Literal["admin_reply"] = "admin_reply"
+    payload: None = None
+
+
+class WhoAmIMessage(BaseMessage):
+    action: Literal["whoami"] = "whoami"
+    payload: None = None
+
+
+class WhoAmIReply(BaseMessage):
+    action: Literal["whoami_reply"] = "whoami_reply"
+    payload: dict[str, Any]
+
+
+class ShoutMessage(BaseMessage):
+    """Broadcast to the room; ``exclude_me`` leaves the sender out."""
+
+    action: Literal["shout"] = "shout"
+    payload: ShoutPayload
+
+
+class ShoutPayload(BaseModel):
+    text: str
+    exclude_me: bool = False
+
+
+ShoutMessage.model_rebuild()
+
+
+class ShoutNotice(BaseMessage):
+    action: Literal["shout_notice"] = "shout_notice"
+    payload: Text
+
+
+class NoticeEvent(BaseMessage):
+    action: Literal["notice_event"] = "notice_event"
+    payload: Text
+
+
+class NoticeReply(BaseMessage):
+    action: Literal["notice"] = "notice"
+    payload: Text
+
+
+class SecretEvent(BaseMessage):
+    """An event no conformance consumer handles: receivers must ignore it."""
+
+    action: Literal["secret_event"] = "secret_event"
+    payload: None = None
+
+
+def never(consumer: Any, message: Any) -> bool:
+    """A permission that always refuses."""
+    return False
+
+
+class EchoBehaviour:
+    """``/ws/echo``: request/response, streaming replies, failures, permissions."""
+
+    send_completion = True
+    log_websocket_message = False
+    max_message_size = MAX_MESSAGE_SIZE
+
+    @ws_handler
+    async def handle_echo(self, message: EchoMessage) -> EchoReply:
+        return EchoReply(payload=message.payload)
+
+    @ws_handler
+    async def handle_count(self, message: CountMessage) -> AsyncIterator[CountReply]:
+        for number in range(message.payload):
+            await asyncio.sleep(0)
+            yield CountReply(payload=number)
+
+    @ws_handler
+    async def handle_fail(self, message: FailMessage) -> None:
+        raise RuntimeError("secret internal detail")
+
+    @ws_handler(permissions=[never])
+    async def handle_admin(self, message: AdminMessage) -> AdminReply:
+        return AdminReply()
+
+    @event_handler
+    async def handle_notice(self, event: NoticeEvent) -> NoticeReply:
+        return NoticeReply(payload=event.payload)
+
+
+class RoomBehaviour:
+    """``/ws/room/{room}``: joins ``room_<room>``; shouts are broadcast to the room."""
+
+    send_completion = True
+    log_websocket_message = False
+
+    async def get_groups(self) -> Iterable[str]:
+        return [f"room_{self.path_params['room']}"]  # type: ignore[attr-defined]
+
+    @ws_handler(output_type=ShoutNotice)
+    async def handle_shout(self, message: ShoutMessage) -> None:
+        await self.broadcast_message(  # type: ignore[attr-defined]
+            ShoutNotice(payload=Text(text=message.payload.text)),
+            exclude_current=message.payload.exclude_me,
+        )
+
+    @event_handler
+    async def handle_notice(self, event: NoticeEvent) -> NoticeReply:
+        return NoticeReply(payload=event.payload)
+
+
+class AuthBehaviour:
+    """``/ws/auth``: admits ``Authorization: Bearer let-me-in``; 401 without a header,
+    403 with a wrong token. Joins ``authenticated`` once in."""
+
+    send_completion = True
+    log_websocket_message = False
+    groups = ["authenticated"]
+
+    async def authenticate(self) -> AuthResult:
+        header = self.headers.get("authorization")  # type: ignore[attr-defined]
+        if header is None:
+            return AuthResult.deny(401, "missing token")
+        if header != f"Bearer {VALID_TOKEN}":
+            return AuthResult.deny(403, "bad token")
+        return AuthResult.allow(user={"name": "alice"}, data={"user": "alice"})
+
+    @ws_handler
+    async def handle_whoami(self, message: WhoAmIMessage) -> WhoAmIReply:
+        return WhoAmIReply(payload=dict(self.user))  # type: ignore[attr-defined]
+
+    @event_handler
+    async def handle_notice(self, event: NoticeEvent) -> NoticeReply:
+        return NoticeReply(payload=event.payload)

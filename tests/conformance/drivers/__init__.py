@@ -1,0 +1,66 @@
+"""Drivers: one per adapter, each mounting the conformance behaviours its own way.
+
+A driver module defines ``DRIVER`` (a :class:`Driver`); the conformance ``conftest``
+finds every module in this package, so adding an adapter is adding one file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from chanx.core.websocket import AsyncJsonWebsocketConsumer
+from chanx.messages.base import BaseMessage
+from chanx.testing.base import BaseCommunicator
+
+
+class Driver(ABC):
+    """Mounts the behaviours on one framework and opens connections to them."""
+
+    name: str
+    echo: type[AsyncJsonWebsocketConsumer]
+    room: type[AsyncJsonWebsocketConsumer]
+    auth: type[AsyncJsonWebsocketConsumer]
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Build a fresh application (and layer) for one test."""
+        yield
+
+    @abstractmethod
+    def communicator(self, path: str, headers: Mapping[str, str] | None = None) -> BaseCommunicator:
+        """A communicator for ``path`` on the running application."""
+
+    async def broadcast_event(self, event: BaseMessage, groups: list[str]) -> None:
+        """Send an event from outside any connection, the adapter's way."""
+        await self.room.broadcast_event(event, groups)
+
+    def broadcast_event_sync(self, event: BaseMessage, groups: list[str]) -> None:
+        """The same from synchronous code in another thread."""
+        self.room.broadcast_event_sync(event, groups)
+
+    async def send_event(self, event: BaseMessage, channel_name: str) -> None:
+        """Send an event to one connection."""
+        await self.echo.send_event(event, channel_name)
+
+    def channel_name_of(self, communicator: BaseCommunicator) -> str:
+        """The channel name of the consumer serving ``communicator``."""
+        tracker = communicator.tracker
+        assert tracker is not None
+        assert tracker.consumer is not None
+        return tracker.consumer.channel_name
+
+
+def all_drivers() -> list[Any]:
+    """Every ``DRIVER`` defined in this package's modules, sorted by name."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        driver = getattr(module, "DRIVER", None)
+        if driver is not None:
+            found.append(driver)
+    return sorted(found, key=lambda d: d.name)
