@@ -11,7 +11,7 @@ import collections.abc
 import inspect
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -73,10 +73,18 @@ def union_adapter(message_types: typing.Sequence[type[BaseMessage]]) -> TypeAdap
     return TypeAdapter(annotated)
 
 
-def _resolve(owner: type, name: str, func: Callable[..., Any], options: HandlerOptions) -> Handler:
+def _resolve(
+    owner: type,
+    name: str,
+    func: Callable[..., Any],
+    options: HandlerOptions,
+    localns: Mapping[str, Any] | None,
+) -> Handler:
     where = f"{owner.__qualname__}.{name}"
     try:
-        hints = typing.get_type_hints(func)
+        # localns: names of the scope the class was defined in (a test function, say),
+        # for string annotations under ``from __future__ import annotations``.
+        hints = typing.get_type_hints(func, localns=dict(localns) if localns else None)
     except Exception as exc:
         raise TypeError(f"cannot resolve the annotations of {where}: {exc}") from exc
     params = list(inspect.signature(func).parameters.values())
@@ -107,7 +115,9 @@ class HandlerTable:
     adapter: TypeAdapter[Any] | None
 
     @classmethod
-    def build(cls, consumer: type, kind: str) -> HandlerTable:
+    def build(
+        cls, consumer: type, kind: str, localns: Mapping[str, Any] | None = None
+    ) -> HandlerTable:
         """Collect ``kind`` handlers over the class's MRO; fail on two handlers for one action.
 
         A method overridden in a subclass (same name) replaces the base's handler; an
@@ -124,7 +134,7 @@ class HandlerTable:
                 options = getattr(func, HANDLER_ATTRIBUTE, None)
                 if not isinstance(options, HandlerOptions) or options.kind != kind:
                     continue
-                handler = _resolve(klass, name, func, options)
+                handler = _resolve(klass, name, func, options, localns)
                 for message_type in handler.message_types:
                     action = message_type.message_action
                     assert action is not None

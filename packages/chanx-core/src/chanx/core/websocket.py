@@ -12,8 +12,9 @@ import asyncio
 import inspect
 import json
 import logging
+import sys
 from collections import deque
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
@@ -112,12 +113,12 @@ class AsyncJsonWebsocketConsumer:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._build_tables()
+        cls._build_tables(_defining_namespace())
 
     @classmethod
-    def _build_tables(cls) -> None:
-        cls.message_handlers = HandlerTable.build(cls, "message")
-        cls.event_handlers = HandlerTable.build(cls, "event")
+    def _build_tables(cls, localns: Mapping[str, Any] | None = None) -> None:
+        cls.message_handlers = HandlerTable.build(cls, "message", localns)
+        cls.event_handlers = HandlerTable.build(cls, "event", localns)
         cls._outgoing_adapter = None
 
     def __init__(self, **kwargs: Any) -> None:
@@ -521,6 +522,14 @@ class AsyncJsonWebsocketConsumer:
 
 
 AsyncJsonWebsocketConsumer._build_tables()
+
+
+def _defining_namespace() -> Mapping[str, Any] | None:
+    """Local names of the scope running the ``class`` statement (past ``__init_subclass__``)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_name == "__init_subclass__":
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame.f_locals if frame is not None else None
 
 
 def _as_groups(groups: Iterable[str] | str) -> Iterable[str]:

@@ -1,0 +1,121 @@
+"""The four distributions share the ``chanx`` namespace: build their wheels, install them
+into a fresh environment, and prove every public import path resolves from there."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DISTRIBUTIONS = ["chanx-core", "chanx-channels", "chanx-fastapi", "chanx-litestar"]
+PUBLIC_MODULES = [
+    "chanx.constants",
+    "chanx.messages.base",
+    "chanx.messages.incoming",
+    "chanx.messages.outgoing",
+    "chanx.core.decorators",
+    "chanx.core.websocket",
+    "chanx.testing",
+    "chanx.ext.channels",
+    "chanx.ext.fastapi",
+    "chanx.ext.litestar",
+]
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    out = tmp_path_factory.mktemp("wheels")
+    for name in DISTRIBUTIONS:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--wheel-dir",
+                str(out),
+                str(ROOT / "packages" / name),
+            ],
+            check=True,
+        )
+    built = sorted(out.glob("*.whl"))
+    assert len(built) == len(DISTRIBUTIONS)
+    return built
+
+
+def test_no_distribution_ships_a_namespace_init(wheels: list[Path]) -> None:
+    for wheel in wheels:
+        names = zipfile.ZipFile(wheel).namelist()
+        assert "chanx/__init__.py" not in names, wheel.name
+        assert "chanx/ext/__init__.py" not in names, wheel.name
+
+
+def test_core_ships_typing_markers_at_the_namespace_root(wheels: list[Path]) -> None:
+    [core] = [w for w in wheels if w.name.startswith("chanx_core-")]
+    names = zipfile.ZipFile(core).namelist()
+    assert "chanx/py.typed" in names
+    assert "chanx/constants.py" in names
+
+
+def test_adapters_pin_core_to_the_same_version(wheels: list[Path]) -> None:
+    for wheel in wheels:
+        if wheel.name.startswith("chanx_core-"):
+            continue
+        archive = zipfile.ZipFile(wheel)
+        [metadata] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        text = archive.read(metadata).decode()
+        version = wheel.name.split("-")[1]
+        assert f"Requires-Dist: chanx-core=={version}" in text, wheel.name
+
+
+def test_installed_wheels_resolve_every_public_import(wheels: list[Path], tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    venv.create(env, with_pip=False)
+    python = env / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    # Install the wheels alone; their dependencies come from this test environment's
+    # site-packages, put on the path after the fresh environment's own.
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            site,
+            *map(str, wheels),
+        ],
+        check=True,
+    )
+    deps = sysconfig.get_paths()["purelib"]
+    script = (
+        "import importlib, sys\n"
+        f"sys.path.append({deps!r})\n"
+        f"for name in {PUBLIC_MODULES!r}:\n"
+        "    module = importlib.import_module(name)\n"
+        f"    assert module.__file__.startswith({site!r}), (name, module.__file__)\n"
+        "import chanx\n"
+        "assert getattr(chanx, '__file__', None) is None, 'chanx must stay a namespace'\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [str(python), "-I", "-c", script], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
