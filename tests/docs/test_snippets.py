@@ -1,0 +1,49 @@
+"""The code in README.md and the core docs runs as written."""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+from chanx.constants import GROUP_ACTION_COMPLETE
+from chanx.testing import WebsocketCommunicator
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def python_blocks(document: str) -> list[str]:
+    text = (ROOT / document).read_text()
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+
+
+def run_as_module(name: str, source: str) -> dict[str, Any]:
+    """Execute ``source`` as a real module, so annotations resolve as they would in a file."""
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)
+    return module.__dict__
+
+
+async def test_readme_example_and_its_test() -> None:
+    consumer_block, test_block = python_blocks("README.md")[:2]
+    namespace = run_as_module("readme_example", consumer_block)
+    exec(compile(test_block, "<readme test>", "exec"), namespace)
+    await namespace["test_say"]()
+
+
+async def test_asgi_quick_start() -> None:
+    chat_block, router_block = python_blocks("docs/asgi.md")
+    chat = run_as_module("asgi_quick_start", chat_block)
+    app, say, text = chat["app"], chat["SayMessage"], chat["Text"]
+    async with WebsocketCommunicator(app, "/") as first, WebsocketCommunicator(app, "/") as other:
+        await first.send_message(say(payload=text(text="hi")))
+        [line] = await other.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+        assert line.action == "line"
+    exec(compile(router_block, "<asgi router>", "exec"), chat)
+    async with WebsocketCommunicator(chat["app"], "/ws/room/kitchen") as comm:
+        assert comm.tracker is not None
+        assert comm.tracker.consumer is not None
+        assert comm.tracker.consumer.joined_groups == ("room.kitchen",)
