@@ -126,7 +126,9 @@ class AsyncJsonWebsocketConsumer:
         self.user = None
         self._layer: GroupLayer | None = None
         self._joined: list[str] = []
-        self._lock = asyncio.Lock()
+        # Handlers take turns on one connection; only event handlers can run beside a
+        # message handler, so consumers without them need no lock.
+        self._lock = asyncio.Lock() if self.event_handlers.by_action else None
         self._events: deque[tuple[Handler, EventEnvelope]] | None = None
         self._event_task: asyncio.Task[None] | None = None
         self._connected = False
@@ -363,15 +365,11 @@ class AsyncJsonWebsocketConsumer:
         if self.log_websocket_message:
             self._log("received", action)
         handler = self.message_handlers.by_action[action]
-        async with self._lock:
-            try:
-                if not handler.permissions or await self._permitted(handler, message):
-                    await self._run(handler, message)
-            except Exception:
-                logger.exception("handler %s failed on %r", handler.name, action)
-                await self.send_message(_error("Internal server error", "internal_error"))
-            if self.send_completion:
-                await self.transport.send_text(_COMPLETE)
+        if self._lock is None:
+            await self._handle_message(handler, message)
+        else:
+            async with self._lock:
+                await self._handle_message(handler, message)
 
     async def handle_bytes(self, data: bytes) -> None:
         """Binary frames are refused with an ``error``: chanx speaks JSON text frames."""
@@ -426,6 +424,16 @@ class AsyncJsonWebsocketConsumer:
             self._layer = type(self).get_layer()
         return self._layer
 
+    async def _handle_message(self, handler: Handler, message: BaseMessage) -> None:
+        try:
+            if not handler.permissions or await self._permitted(handler, message):
+                await self._run(handler, message)
+        except Exception:
+            logger.exception("handler %s failed on %r", handler.name, message.action)
+            await self.send_message(_error("Internal server error", "internal_error"))
+        if self.send_completion:
+            await self.transport.send_text(_COMPLETE)
+
     async def _run(self, handler: Handler, message: BaseMessage) -> None:
         if handler.streaming:
             stream: AsyncIterator[BaseMessage | None] = handler.func(self, message)
@@ -454,6 +462,7 @@ class AsyncJsonWebsocketConsumer:
         try:
             while events and self._connected:
                 handler, envelope = events.popleft()
+                assert self._lock is not None
                 async with self._lock:
                     await self._handle_event(handler, envelope)
         finally:
