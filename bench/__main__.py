@@ -1,0 +1,89 @@
+"""``hatch run bench``: every scenario, raw and chanx side by side, several runs.
+
+    python -m bench [--scenarios inproc,...] [--frameworks asgi,...] [--runs 3] [--quick]
+
+Each measurement runs in a fresh process; within a run, raw and chanx alternate which goes
+first. Results print as JSON lines as they come, then a summary of medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.report import markdown, summarize
+
+ROOT = Path(__file__).resolve().parents[1]
+FRAMEWORKS = ["asgi"]
+SCENARIOS = ["inproc", "e2e", "fanout", "memory"]
+SERVERS: dict[str, list[str]] = {}
+"""Servers per framework for the end-to-end scenario (uvicorn when not listed)."""
+REDIS_FRAMEWORKS: set[str] = set()
+"""Frameworks whose apps have a Redis layer (fan-out across two processes)."""
+
+
+def plan(scenario: str, framework: str, quick: bool) -> list[list[str]]:
+    """The argument lists of one scenario's measurements for one framework and variant
+    (the variant is appended by the caller)."""
+    base = [framework, "{variant}"]
+    if scenario == "inproc":
+        seconds = "0.3" if quick else "1.5"
+        return [["bench.inproc", *base, kind, "--seconds", seconds] for kind in ("ping", "chat")]
+    if scenario == "e2e":
+        seconds = "1" if quick else "3"
+        servers = SERVERS.get(framework, ["uvicorn"])
+        return [["bench.e2e", *base, "--clients", str(clients), "--server", server,
+                 "--seconds", seconds] for server in servers for clients in (1, 50)]
+    if scenario == "fanout":
+        broadcasts = "5" if quick else "20"
+        layers = ["memory", "redis"] if framework in REDIS_FRAMEWORKS else ["memory"]
+        return [["bench.fanout", *base, "--clients", str(clients), "--layer", layer,
+                 "--broadcasts", broadcasts] for layer in layers for clients in (100, 1000)]
+    if scenario == "memory":
+        return [["bench.memory", *base, "--connections", "200" if quick else "1000"]]
+    raise ValueError(f"unknown scenario {scenario!r}")
+
+
+def measure(args: list[str], variant: str) -> list[dict[str, Any]]:
+    command = [sys.executable, "-m", *(a.replace("{variant}", variant) for a in args)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    for record in records:
+        print(json.dumps(record), flush=True)
+    return records
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="short runs, for a smoke test")
+    parser.add_argument("--save", type=Path, help="also write the records and summary here")
+    args = parser.parse_args()
+    records: list[dict[str, Any]] = []
+    started = time.time()
+    for run in range(args.runs):
+        order = ("raw", "chanx") if run % 2 == 0 else ("chanx", "raw")
+        for scenario in args.scenarios.split(","):
+            for framework in args.frameworks.split(","):
+                for measurement in plan(scenario, framework, args.quick):
+                    for variant in order:
+                        for record in measure(measurement, variant):
+                            records.append({**record, "run": run})
+    table = markdown(summarize(records))
+    print(f"\n# {args.runs} runs in {time.time() - started:.0f}s\n\n{table}")
+    if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(json.dumps({"records": records, "table": table}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

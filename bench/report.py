@@ -1,0 +1,76 @@
+"""What every scenario shares: loading apps, one JSON line per result, the summary."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import statistics
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+HIGHER_IS_BETTER = {"msg/s", "deliveries/s"}
+
+
+def load_app(framework: str, variant: str) -> Any:
+    """``bench.apps.<framework>_<variant>.app``."""
+    return importlib.import_module(f"bench.apps.{framework}_{variant}").app
+
+
+def emit(scenario: str, framework: str, variant: str, metric: str, value: float,
+         unit: str, **extra: Any) -> None:
+    """Print one result as a JSON line (the harness collects these)."""
+    record = {"scenario": scenario, "framework": framework, "variant": variant,
+              "metric": metric, "value": round(value, 3), "unit": unit, **extra}
+    print(json.dumps(record), flush=True)
+
+
+def cost_ratio(chanx: float, raw: float, unit: str) -> float:
+    """chanx relative to raw as a cost: above 1 means chanx is slower or bigger."""
+    return raw / chanx if unit in HIGHER_IS_BETTER else chanx / raw
+
+
+def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Median of each (scenario, framework, metric, variant) over runs, the chanx/raw cost
+    ratio of the medians, and the range of the per-run ratios."""
+    runs: dict[tuple[str, str, str, str], dict[str, list[float]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for r in records:
+        runs[(r["scenario"], r["framework"], r["metric"], r["unit"])][r["variant"]].append(
+            r["value"]
+        )
+    rows = []
+    for (scenario, framework, metric, unit), by_variant in sorted(runs.items()):
+        raw, chanx = by_variant.get("raw", []), by_variant.get("chanx", [])
+        if not raw or not chanx:
+            continue
+        per_run = [cost_ratio(c, r, unit) for r, c in zip(raw, chanx, strict=False)]
+        rows.append({
+            "scenario": scenario, "framework": framework, "metric": metric, "unit": unit,
+            "raw": statistics.median(raw), "chanx": statistics.median(chanx),
+            "ratio": cost_ratio(statistics.median(chanx), statistics.median(raw), unit),
+            "ratio_min": min(per_run), "ratio_max": max(per_run), "runs": len(per_run),
+        })
+    return rows
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The summary as a Markdown table."""
+    lines = [
+        "| scenario | framework | metric | raw (median) | chanx (median) | chanx/raw cost | per-run range | runs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['scenario']} | {row['framework']} | {row['metric']} "
+            f"| {row['raw']:,.2f} {row['unit']} | {row['chanx']:,.2f} {row['unit']} "
+            f"| **{row['ratio']:.2f}x** | {row['ratio_min']:.2f}-{row['ratio_max']:.2f} "
+            f"| {row['runs']} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # summarize JSON lines from stdin
+    print(markdown(summarize(json.loads(line) for line in sys.stdin if line.startswith("{"))))
