@@ -35,7 +35,8 @@ async def client(url: str, frame: str, until: float, rtts: list[float]) -> int:
 async def run(port: int, pid: int, clients: int, seconds: float) -> dict[str, float]:
     url = f"ws://127.0.0.1:{port}/ws"
     frame = FRAMES["chat"]
-    await asyncio.gather(*(client(url, frame, time.perf_counter() + 0.3, []) for _ in range(clients)))
+    warm_until = time.perf_counter() + 0.3
+    await asyncio.gather(*(client(url, frame, warm_until, []) for _ in range(clients)))
     rtts: list[float] = []
     cpu_before, start = cpu_seconds(pid), time.perf_counter()
     counts = await asyncio.gather(

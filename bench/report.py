@@ -59,7 +59,8 @@ def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def markdown(rows: list[dict[str, Any]]) -> str:
     """The summary as a Markdown table."""
     lines = [
-        "| scenario | framework | metric | raw (median) | chanx (median) | chanx/raw cost | per-run range | runs |",
+        "| scenario | framework | metric | raw (median) | chanx (median) "
+        "| chanx/raw cost | per-run range | runs |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
