@@ -37,13 +37,37 @@ def plan(scenario: str, framework: str, quick: bool) -> list[list[str]]:
     if scenario == "e2e":
         seconds = "1" if quick else "3"
         servers = SERVERS.get(framework, ["uvicorn"])
-        return [["bench.e2e", *base, "--clients", str(clients), "--server", server,
-                 "--seconds", seconds] for server in servers for clients in (1, 50)]
+        return [
+            [
+                "bench.e2e",
+                *base,
+                "--clients",
+                str(clients),
+                "--server",
+                server,
+                "--seconds",
+                seconds,
+            ]
+            for server in servers
+            for clients in (1, 50)
+        ]
     if scenario == "fanout":
         broadcasts = "5" if quick else "20"
         layers = ["memory", "redis"] if framework in REDIS_FRAMEWORKS else ["memory"]
-        return [["bench.fanout", *base, "--clients", str(clients), "--layer", layer,
-                 "--broadcasts", broadcasts] for layer in layers for clients in (100, 1000)]
+        return [
+            [
+                "bench.fanout",
+                *base,
+                "--clients",
+                str(clients),
+                "--layer",
+                layer,
+                "--broadcasts",
+                broadcasts,
+            ]
+            for layer in layers
+            for clients in (100, 1000)
+        ]
     if scenario == "memory":
         return [["bench.memory", *base, "--connections", "200" if quick else "1000"]]
     raise ValueError(f"unknown scenario {scenario!r}")

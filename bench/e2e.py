@@ -45,8 +45,12 @@ async def run(port: int, pid: int, clients: int, seconds: float) -> dict[str, fl
     elapsed, cpu = time.perf_counter() - start, cpu_seconds(pid) - cpu_before
     total = sum(counts)
     quantiles = statistics.quantiles(rtts, n=100)
-    return {"rate": total / elapsed, "p50": quantiles[49] * 1e3, "p99": quantiles[98] * 1e3,
-            "cpu_us": cpu / total * 1e6}
+    return {
+        "rate": total / elapsed,
+        "p50": quantiles[49] * 1e3,
+        "p99": quantiles[98] * 1e3,
+        "cpu_us": cpu / total * 1e6,
+    }
 
 
 def main() -> None:

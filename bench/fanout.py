@@ -86,8 +86,10 @@ def main() -> None:
     env = {"BENCH_LAYER": args.layer, "BENCH_PREFIX": f"bench-{uuid.uuid4().hex[:8]}"}
     servers = 2 if args.layer == "redis" else 1
     with ExitStack() as stack:
-        ports = [stack.enter_context(serving(args.framework, args.variant, env=env))[0]
-                 for _ in range(servers)]
+        ports = [
+            stack.enter_context(serving(args.framework, args.variant, env=env))[0]
+            for _ in range(servers)
+        ]
         samples = asyncio.run(
             run([f"ws://127.0.0.1:{p}/ws" for p in ports], args.clients, args.broadcasts)
         )
@@ -96,8 +98,7 @@ def main() -> None:
     tag = f"{args.layer}_n{args.clients}"
     emit("fanout", args.framework, args.variant, f"{tag}_p50", p50 * 1e3, "ms")
     emit("fanout", args.framework, args.variant, f"{tag}_p99", p99 * 1e3, "ms")
-    emit("fanout", args.framework, args.variant, f"{tag}_rate", args.clients / p50,
-         "deliveries/s")
+    emit("fanout", args.framework, args.variant, f"{tag}_rate", args.clients / p50, "deliveries/s")
 
 
 if __name__ == "__main__":

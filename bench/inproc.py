@@ -20,16 +20,29 @@ from bench.report import emit, load_app
 FRAMES = {
     "ping": RawPing().model_dump_json(),
     "chat": RawChat(
-        payload=ChatPayload(room="lobby", text="hello there, how is it going?",
-                            mentions=["ada", "grace"], priority=2)
+        payload=ChatPayload(
+            room="lobby",
+            text="hello there, how is it going?",
+            mentions=["ada", "grace"],
+            priority=2,
+        )
     ).model_dump_json(),
 }
 SCOPE: dict[str, Any] = {
-    "type": "websocket", "asgi": {"version": "3.0", "spec_version": "2.4"},
-    "http_version": "1.1", "scheme": "ws", "server": ("bench", 80),
-    "client": ("127.0.0.1", 50000), "root_path": "", "path": "/ws", "raw_path": b"/ws",
-    "query_string": b"", "headers": [(b"host", b"bench")], "subprotocols": [],
-    "extensions": {}, "state": {},
+    "type": "websocket",
+    "asgi": {"version": "3.0", "spec_version": "2.4"},
+    "http_version": "1.1",
+    "scheme": "ws",
+    "server": ("bench", 80),
+    "client": ("127.0.0.1", 50000),
+    "root_path": "",
+    "path": "/ws",
+    "raw_path": b"/ws",
+    "query_string": b"",
+    "headers": [(b"host", b"bench")],
+    "subprotocols": [],
+    "extensions": {},
+    "state": {},
 }
 
 

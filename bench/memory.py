@@ -45,8 +45,14 @@ def main() -> None:
     args = parser.parse_args()
     with serving(args.framework, args.variant) as (port, pid):
         per_connection = asyncio.run(run(port, pid, args.connections))
-    emit("memory", args.framework, args.variant, f"rss_per_conn_{args.connections}",
-         per_connection / 1024, "KiB")
+    emit(
+        "memory",
+        args.framework,
+        args.variant,
+        f"rss_per_conn_{args.connections}",
+        per_connection / 1024,
+        "KiB",
+    )
 
 
 if __name__ == "__main__":

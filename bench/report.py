@@ -18,11 +18,19 @@ def load_app(framework: str, variant: str) -> Any:
     return importlib.import_module(f"bench.apps.{framework}_{variant}").app
 
 
-def emit(scenario: str, framework: str, variant: str, metric: str, value: float,
-         unit: str, **extra: Any) -> None:
+def emit(
+    scenario: str, framework: str, variant: str, metric: str, value: float, unit: str, **extra: Any
+) -> None:
     """Print one result as a JSON line (the harness collects these)."""
-    record = {"scenario": scenario, "framework": framework, "variant": variant,
-              "metric": metric, "value": round(value, 3), "unit": unit, **extra}
+    record = {
+        "scenario": scenario,
+        "framework": framework,
+        "variant": variant,
+        "metric": metric,
+        "value": round(value, 3),
+        "unit": unit,
+        **extra,
+    }
     print(json.dumps(record), flush=True)
 
 
@@ -47,12 +55,20 @@ def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         if not raw or not chanx:
             continue
         per_run = [cost_ratio(c, r, unit) for r, c in zip(raw, chanx, strict=False)]
-        rows.append({
-            "scenario": scenario, "framework": framework, "metric": metric, "unit": unit,
-            "raw": statistics.median(raw), "chanx": statistics.median(chanx),
-            "ratio": cost_ratio(statistics.median(chanx), statistics.median(raw), unit),
-            "ratio_min": min(per_run), "ratio_max": max(per_run), "runs": len(per_run),
-        })
+        rows.append(
+            {
+                "scenario": scenario,
+                "framework": framework,
+                "metric": metric,
+                "unit": unit,
+                "raw": statistics.median(raw),
+                "chanx": statistics.median(chanx),
+                "ratio": cost_ratio(statistics.median(chanx), statistics.median(raw), unit),
+                "ratio_min": min(per_run),
+                "ratio_max": max(per_run),
+                "runs": len(per_run),
+            }
+        )
     return rows
 
 

@@ -25,19 +25,36 @@ def server_command(framework: str, variant: str, port: int, server: str = "uvico
     target = f"bench.apps.{framework}_{variant}:app"
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), target]
-    return [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port",
-            str(port), "--log-level", "warning", "--no-access-log", "--lifespan", "auto"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--lifespan",
+        "auto",
+    ]
 
 
 @contextmanager
-def serving(framework: str, variant: str, server: str = "uvicorn",
-            env: Mapping[str, str] | None = None) -> Iterator[tuple[int, int]]:
+def serving(
+    framework: str, variant: str, server: str = "uvicorn", env: Mapping[str, str] | None = None
+) -> Iterator[tuple[int, int]]:
     """Run one server process; yields ``(port, pid)``."""
     port = free_port()
     process = subprocess.Popen(
-        server_command(framework, variant, port, server), cwd=ROOT,
+        server_command(framework, variant, port, server),
+        cwd=ROOT,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

@@ -45,9 +45,7 @@ class RawShoutNotice(BaseModel):
     payload: str
 
 
-Incoming = TypeAdapter(
-    Annotated[RawPing | RawChat | RawShout, Field(discriminator="action")]
-)
+Incoming = TypeAdapter(Annotated[RawPing | RawChat | RawShout, Field(discriminator="action")])
 
 
 def answer(text: str) -> tuple[str | None, str | None]:
