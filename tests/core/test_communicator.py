@@ -261,3 +261,16 @@ def test_scope_is_built_from_path_headers_and_subprotocols() -> None:
     assert scope["headers"] == [(b"host", b"testserver"), (b"cookie", b"a=b"), (b"x-name", b"v")]
     assert scope["subprotocols"] == ["p1"]
     assert build_scope("/", {"Host": "example.org"})["headers"] == [(b"host", b"example.org")]
+
+
+async def test_a_failing_block_is_not_hidden_by_cleanup_errors() -> None:
+    async def crashing(scope: Any, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await receive()
+        raise LookupError("cleanup would raise this")
+
+    with pytest.raises(ValueError, match="the test's own failure"):
+        async with WebsocketCommunicator(crashing, "/") as comm:
+            await comm.send_json({})
+            raise ValueError("the test's own failure")

@@ -8,6 +8,7 @@ built here on top of them, so every framework's tests read the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from abc import ABC, abstractmethod
 from collections import deque
@@ -174,7 +175,12 @@ class BaseCommunicator(ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.disconnect()
+        if exc is None:
+            await self.disconnect()
+            return
+        # The block already failed: clean up, but never hide that failure behind ours.
+        with contextlib.suppress(Exception):
+            await self.disconnect()
 
     # ------------------------------------------------------------------ sending
 
