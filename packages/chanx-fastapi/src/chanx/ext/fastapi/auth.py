@@ -95,7 +95,7 @@ class DependencyAuthenticator:
         return await solve_connection_dependencies(websocket, self, extra)
 
 
-_dependants: dict[tuple[Any, ...], Dependant] = {}
+_dependants: dict[tuple[Any, ...], tuple[Dependant, object]] = {}
 
 
 def _dependant_for(
@@ -103,18 +103,20 @@ def _dependant_for(
     authenticator: DependencyAuthenticator | None,
     extra: Sequence[params.Depends],
 ) -> Dependant:
-    """The dependency tree for one route path (path parameters depend on it), cached."""
+    """The dependency tree for one route path (path parameters depend on it), cached.
+
+    Cached by identity (``Security`` objects hold lists, so they do not hash); the entry
+    keeps its key objects alive so their ids stay theirs."""
+    key = (path, id(authenticator), *map(id, extra))
+    cached = _dependants.get(key)
+    if cached is not None:
+        return cached[0]
     checks = (*extra, *(authenticator.dependencies if authenticator else ()))
     main = authenticator.dependency if authenticator else None
-    key = (path, main, checks)
-    dependant = _dependants.get(key)
-    if dependant is None:
-        dependant = get_dependant(path=path, call=_root_call(main))
-        for depends in reversed(checks):
-            dependant.dependencies.insert(
-                0, get_parameterless_sub_dependant(depends=depends, path=path)
-            )
-        _dependants[key] = dependant
+    dependant = get_dependant(path=path, call=_root_call(main))
+    for depends in reversed(checks):
+        dependant.dependencies.insert(0, get_parameterless_sub_dependant(depends=depends, path=path))
+    _dependants[key] = (dependant, (authenticator, tuple(extra)))
     return dependant
 
 
