@@ -106,6 +106,7 @@ class RedisGroupLayer:
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._ping_pending = False
+        self._ready = asyncio.Event()
         self.reconnects = 0
         """How many times the pub/sub connection was re-established (for monitoring)."""
 
@@ -136,6 +137,11 @@ class RedisGroupLayer:
         """Whether the pub/sub connection is up now."""
         return self._pubsub is not None
 
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until the pub/sub connection is up and every subscription it needs is
+        confirmed (after start, and again after a reconnection)."""
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
         return self._loop if self.started else None
@@ -156,7 +162,7 @@ class RedisGroupLayer:
             await client.aclose()
             await sub_client.aclose()
             raise RedisLayerError(
-                f"chanx cannot connect to Redis at {self.safe_url}: {exc}. "
+                f"chanx cannot connect to Redis at {self.safe_url}: {str(exc).rstrip('.')}. "
                 "Is the server running, and is the URL right?"
             ) from exc
         self._loop = asyncio.get_running_loop()
@@ -336,8 +342,12 @@ class RedisGroupLayer:
         self._pubsub = pubsub
         self._ping_pending = False
         channels = [self._process_channel_b, *(self._group_channel(g) for g in self._groups)]
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(self._process_channel_b, deque()).append(waiter)
+        loop = asyncio.get_running_loop()
+        for channel in channels:
+            waiter = loop.create_future()
+            self._waiting.setdefault(channel, deque()).append(waiter)
+        # Redis confirms in order: the last confirmation means all are in place.
+        waiter.add_done_callback(lambda _: self._pubsub is pubsub and self._ready.set())
         await pubsub.subscribe(*channels)
         if self._reader is None:  # first start: read the confirmation here
             while not waiter.done():
@@ -348,6 +358,7 @@ class RedisGroupLayer:
 
     async def _drop_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
+        self._ready.clear()
         for waiters in self._waiting.values():
             for waiter in waiters:
                 if not waiter.done():
