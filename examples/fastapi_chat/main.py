@@ -132,7 +132,8 @@ def create_app(redis_url: str | None = None, prefix: str = "chanx-example") -> F
     @app.get("/health")
     async def health() -> dict[str, object]:
         layer = app_layer(app)
-        return {"layer": type(layer).__name__, "connected": getattr(layer, "connected", True)}
+        # An in-memory layer is always ready; a Redis one once (re)subscribed.
+        return {"layer": type(layer).__name__, "ready": getattr(layer, "ready", True)}
 
     return app
 

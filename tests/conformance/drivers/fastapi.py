@@ -34,10 +34,12 @@ class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
-def build_app() -> FastAPI:
-    """Echo mounted on the app; room and auth on an APIRouter included with a prefix."""
+def build_app(configure: bool = True) -> FastAPI:
+    """Echo mounted on the app; room and auth on an APIRouter included with a prefix;
+    an in-memory layer of the app's own unless ``configure`` is false."""
     app = FastAPI()
-    configure_layer(app)
+    if configure:
+        configure_layer(app)
     app.add_api_websocket_route(ECHO_PATH, EchoConsumer.as_endpoint())
     router = APIRouter()
     router.add_api_websocket_route(ROOM_PATH.removeprefix("/ws"), RoomConsumer.as_endpoint())

@@ -137,6 +137,11 @@ class RedisGroupLayer:
         """Whether the pub/sub connection is up now."""
         return self._pubsub is not None
 
+    @property
+    def ready(self) -> bool:
+        """Connected, with every subscription confirmed (what a health check wants)."""
+        return self._ready.is_set()
+
     async def wait_ready(self, timeout: float | None = None) -> None:
         """Wait until the pub/sub connection is up and every subscription it needs is
         confirmed (after start, and again after a reconnection)."""
