@@ -27,7 +27,8 @@ class UvicornServer:
             "CHANX_PREFIX": prefix,
             "PYTHONUNBUFFERED": "1",
         }
-        self.log = tempfile.TemporaryFile()
+        # Open for the life of the server object: the child writes to it, output() reads.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

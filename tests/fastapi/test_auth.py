@@ -77,7 +77,9 @@ def user_for(token: str) -> str:
     return name
 
 
-def mounted(consumer: type[AsyncJsonWebsocketConsumer], path: str = "/ws", **options: Any) -> FastAPI:
+def mounted(
+    consumer: type[AsyncJsonWebsocketConsumer], path: str = "/ws", **options: Any
+) -> FastAPI:
     app = FastAPI()
     app.add_api_websocket_route(path, consumer.as_endpoint(**options))
     return app
@@ -198,7 +200,9 @@ async def test_missing_or_malformed_parameters_are_401_without_the_input() -> No
     app = mounted(QueryConsumer)
     status_code, data = await refused(app)
     assert status_code == 401
-    assert data["errors"] == [{"loc": ["query", "token"], "msg": "Field required", "type": "missing"}]
+    assert data["errors"] == [
+        {"loc": ["query", "token"], "msg": "Field required", "type": "missing"}
+    ]
     status_code, data = await refused(app, "/ws?token=xy")
     assert status_code == 401
     [error] = data["errors"]

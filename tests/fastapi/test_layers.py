@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
-from chanx.core.layer import Envelope, Receiver
+from chanx.core.layer import Envelope
 from chanx.core.memory import InMemoryGroupLayer, default_layer
 from chanx.ext.fastapi import (
     app_layer,
@@ -130,9 +130,6 @@ class RecordingLayer(InMemoryGroupLayer):
         self.log.append(f"send {group}")
         await super().send_group(group, envelope)
 
-    async def add_receiver(self, receiver: Receiver) -> str:
-        return await super().add_receiver(receiver)
-
 
 async def test_layer_starts_before_and_stops_after_the_apps_own_lifespan() -> None:
     log: list[str] = []
@@ -143,9 +140,7 @@ async def test_layer_starts_before_and_stops_after_the_apps_own_lifespan() -> No
         log.append("app startup")
         # Code in the lifespan, and tasks it starts, run with the app's layer bound.
         await RoomChatConsumer.broadcast_event(announcement("booting"), "room_boot")
-        task = asyncio.ensure_future(asyncio.sleep(0, result=None))
         seen_in_task.append(await asyncio.create_task(_layer_seen()))
-        await task
         yield
         log.append("app shutdown")
 

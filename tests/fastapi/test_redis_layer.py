@@ -50,9 +50,14 @@ async def connect(layer: RedisGroupLayer, label: str, *groups: str) -> Inbox:
 
 
 @pytest.fixture
-async def pair(redis_url: str, prefix: str) -> AsyncIterator[tuple[RedisGroupLayer, RedisGroupLayer]]:
+async def pair(
+    redis_url: str, prefix: str
+) -> AsyncIterator[tuple[RedisGroupLayer, RedisGroupLayer]]:
     """Two started layers on the shared Redis, one prefix."""
-    async with RedisGroupLayer(redis_url, prefix=prefix) as a, RedisGroupLayer(redis_url, prefix=prefix) as b:
+    async with (
+        RedisGroupLayer(redis_url, prefix=prefix) as a,
+        RedisGroupLayer(redis_url, prefix=prefix) as b,
+    ):
         yield a, b
 
 
@@ -94,7 +99,8 @@ async def test_one_publish_per_broadcast_and_direct_local_delivery(
             assert inbox.got.qsize() == 1
         assert (await remote.next()).action == "notice_event"  # type: ignore[union-attr]
         published = await spy.get_message(timeout=WAIT)
-        assert published is not None and published["type"] == "message"
+        assert published is not None
+        assert published["type"] == "message"
         assert await spy.get_message(timeout=0.2) is None  # exactly one PUBLISH
         origin, _, body = published["data"].partition(b" ")
         assert origin == a.process_id.encode()
@@ -144,7 +150,8 @@ async def test_subscribed_only_while_the_group_has_local_members(
     assert a.members("lounge") == [second.channel_name]
     await a.leave("lounge", second)
     await b.leave("lounge", other)
-    assert a.group_names() == [] and b.group_names() == []
+    assert a.group_names() == []
+    assert b.group_names() == []
     # Unsubscribing is not awaited; a later confirmed subscription on the same
     # connection shows Redis has processed it (commands on a connection run in order).
     for layer in (a, b):
@@ -189,7 +196,8 @@ async def test_an_unstarted_layer_can_send_like_a_script(
     a, _ = pair
     member = await connect(a, "member", "jobs")
     sender = RedisGroupLayer(redis_url, prefix=prefix)
-    assert sender.loop is None and not sender.started
+    assert sender.loop is None
+    assert not sender.started
     await sender.send_group("jobs", EventEnvelope.of(_event("done")))
     assert (await member.next()).action == "notice_event"  # type: ignore[union-attr]
     with pytest.raises(RedisLayerError, match="not started"):
@@ -204,14 +212,15 @@ async def test_start_fails_clearly_when_redis_is_down() -> None:
     assert not layer.started
     app = FastAPI()
     configure_layer(app, url, connect_timeout=0.5)
-    with pytest.raises(RuntimeError, match="(?s)app startup failed.*cannot connect to Redis"):
+    with pytest.raises(RuntimeError, match=r"(?s)app startup failed.*cannot connect to Redis"):
         async with lifespan(app):
             pass
 
 
 def test_password_is_hidden_in_messages() -> None:
     layer = RedisGroupLayer("redis://user:hunter2@127.0.0.1:1/0")
-    assert "hunter2" not in layer.safe_url and "hunter2" not in repr(layer)
+    assert "hunter2" not in layer.safe_url
+    assert "hunter2" not in repr(layer)
     assert layer.safe_url == "redis://user:***@127.0.0.1:1/0"
     assert RedisGroupLayer("redis://:pw@h:1").safe_url == "redis://:***@h:1"
 
@@ -240,7 +249,8 @@ async def test_reconnects_and_resubscribes_after_a_redis_restart(
 
         private_redis.start()
         await asyncio.gather(a.wait_ready(WAIT), b.wait_ready(WAIT))
-        assert a.reconnects >= 1 and b.reconnects >= 1
+        assert a.reconnects >= 1
+        assert b.reconnects >= 1
         await a.send_group("room", GroupMessage('"after"'))
         assert await b_member.next() == GroupMessage('"after"')  # "during" was lost
         await a.send_group("late-room", GroupMessage('"late"'))

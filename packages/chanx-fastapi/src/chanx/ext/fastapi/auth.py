@@ -28,21 +28,20 @@ from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
+from starlette.exceptions import HTTPException, WebSocketException
+from starlette.websockets import WebSocket
+
+from chanx.core.auth import AuthResult
 from fastapi import params
 from fastapi.dependencies.utils import (
     get_dependant,
     get_parameterless_sub_dependant,
     solve_dependencies,
 )
-from starlette.exceptions import HTTPException, WebSocketException
-from starlette.websockets import WebSocket
-
-from chanx.core.auth import AuthResult
 
 if TYPE_CHECKING:
-    from fastapi.dependencies.models import Dependant
-
     from chanx.core.websocket import AsyncJsonWebsocketConsumer
+    from fastapi.dependencies.models import Dependant
 
 USER_PARAMETER = "user"
 INVALID_PARAMETERS_STATUS = 401
@@ -115,7 +114,9 @@ def _dependant_for(
     main = authenticator.dependency if authenticator else None
     dependant = get_dependant(path=path, call=_root_call(main))
     for depends in reversed(checks):
-        dependant.dependencies.insert(0, get_parameterless_sub_dependant(depends=depends, path=path))
+        dependant.dependencies.insert(
+            0, get_parameterless_sub_dependant(depends=depends, path=path)
+        )
     _dependants[key] = (dependant, (authenticator, tuple(extra)))
     return dependant
 

@@ -26,6 +26,7 @@ replayed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -185,10 +186,8 @@ class RedisGroupLayer:
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await reader
-            except asyncio.CancelledError:
-                pass
         await self._drop_pubsub()
         await self._close_clients()
         self._receivers.clear()
@@ -332,15 +331,17 @@ class RedisGroupLayer:
         try:
             await asyncio.wait_for(asyncio.shield(waiter), self.subscribe_timeout)
         except asyncio.TimeoutError:
-            logger.warning("Redis did not confirm a subscription within %ss", self.subscribe_timeout)
+            logger.warning(
+                "Redis did not confirm a subscription within %ss", self.subscribe_timeout
+            )
 
     async def _open_pubsub(self) -> None:
         assert self._sub_client is not None
         pubsub = self._sub_client.pubsub()
         try:
-            await pubsub.connect()
+            await pubsub.connect()  # type: ignore[no-untyped-call]
         except BaseException:
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
             raise
         # From here, joins see the connection and subscribe themselves; the groups that
         # already have members are subscribed below (no await in between).
@@ -352,7 +353,12 @@ class RedisGroupLayer:
             waiter = loop.create_future()
             self._waiting.setdefault(channel, deque()).append(waiter)
         # Redis confirms in order: the last confirmation means all are in place.
-        waiter.add_done_callback(lambda _: self._pubsub is pubsub and self._ready.set())
+
+        def all_confirmed(_: object) -> None:
+            if self._pubsub is pubsub:  # not a connection dropped meanwhile
+                self._ready.set()
+
+        waiter.add_done_callback(all_confirmed)
         await pubsub.subscribe(*channels)
         if self._reader is None:  # first start: read the confirmation here
             while not waiter.done():
@@ -370,10 +376,8 @@ class RedisGroupLayer:
                     waiter.set_result(None)
         self._waiting.clear()
         if pubsub is not None:
-            try:
-                await pubsub.aclose()
-            except (RedisError, OSError):
-                pass
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _read_forever(self) -> None:
         delay = self.reconnect_min_delay

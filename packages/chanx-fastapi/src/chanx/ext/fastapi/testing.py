@@ -14,12 +14,11 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from fastapi import FastAPI
-
 from chanx.core.types import Message
 from chanx.ext.fastapi.auth import DependencyAuthenticator
 from chanx.testing import WebsocketCommunicator
 from chanx.testing.asgi import HeadersInput
+from fastapi import FastAPI
 
 __all__ = ["AuthenticatedCommunicator", "lifespan", "override_dependencies"]
 
@@ -79,7 +78,9 @@ def override_dependencies(
 ) -> Iterator[None]:
     """Apply ``overrides`` to ``app.dependency_overrides`` for the block, then put back
     what was there (so no override outlives its test)."""
-    saved = {dependency: app.dependency_overrides.get(dependency, _MISSING) for dependency in overrides}
+    saved = {
+        dependency: app.dependency_overrides.get(dependency, _MISSING) for dependency in overrides
+    }
     app.dependency_overrides.update(overrides)
     try:
         yield
@@ -115,7 +116,11 @@ class AuthenticatedCommunicator(WebsocketCommunicator):
         super().__init__(app, path, headers, subprotocols, consumer=consumer)
         if dependency is None:
             authenticator = getattr(consumer, "authenticator", None)
-            main = authenticator.dependency if isinstance(authenticator, DependencyAuthenticator) else None
+            main = (
+                authenticator.dependency
+                if isinstance(authenticator, DependencyAuthenticator)
+                else None
+            )
             if main is None or main.dependency is None:
                 raise TypeError(
                     f"{consumer.__name__} has no DependencyAuthenticator with a user "

@@ -18,7 +18,6 @@ import inspect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from fastapi import params
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chanx.core.auth import AuthResult
@@ -27,6 +26,7 @@ from chanx.core.transport import ASGITransport
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
 from chanx.ext.fastapi.auth import DependencyAuthenticator, solve_connection_dependencies
 from chanx.ext.fastapi.layers import binding_in_context, current_layer
+from fastapi import params
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -103,7 +103,8 @@ class ConsumerEndpoint:
         dependencies: Sequence[params.Depends],
     ) -> None:
         if not (
-            isinstance(consumer_class, type) and issubclass(consumer_class, AsyncJsonWebsocketConsumer)
+            isinstance(consumer_class, type)
+            and issubclass(consumer_class, AsyncJsonWebsocketConsumer)
         ):
             raise TypeError(
                 f"{consumer_class!r} is not a chanx.ext.fastapi.AsyncJsonWebsocketConsumer; "
@@ -118,7 +119,11 @@ class ConsumerEndpoint:
         self.__name__ = consumer_class.__name__
         self.__qualname__ = consumer_class.__qualname__
         self.__signature__ = inspect.Signature(
-            [inspect.Parameter("websocket", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=WebSocket)]
+            [
+                inspect.Parameter(
+                    "websocket", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=WebSocket
+                )
+            ]
         )
 
     def __repr__(self) -> str:
