@@ -242,10 +242,17 @@ class RedisGroupLayer:
                     logger.debug("unsubscribe failed; the reader will reconnect", exc_info=True)
 
     async def send_group(self, group: str, envelope: Envelope) -> None:
-        failure = await self._publish(self._group_channel(group), envelope_to_wire(envelope))
+        channel, wire = self._group_channel(group), envelope_to_wire(envelope)
         members = self._groups.get(group)
-        if members:
+        if not members:
+            failure = await self._publish(channel, wire)
+        else:
+            # Local members do not wait for Redis: deliver while the PUBLISH is in flight
+            # (and still return only once it is done, so one sender's broadcasts stay
+            # in order).
+            publishing = asyncio.ensure_future(self._publish(channel, wire))
             await deliver_all(tuple(members.values()), envelope)
+            failure = await publishing
         if failure is not None:
             raise failure
 
