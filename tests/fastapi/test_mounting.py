@@ -167,3 +167,37 @@ async def test_router_dependencies_run_the_fastapi_way_before_the_handshake() ->
     accepted, code = await comm.connect()
     assert (accepted, code) == (False, status.WS_1008_POLICY_VIOLATION)
     await comm.disconnect()
+
+
+async def test_client_vanishing_mid_stream_ends_the_connection_quietly() -> None:
+    """The server's socket fails (OSError) while a handler streams: the connection ends
+    as a 1006 disconnect, without an exception escaping the app."""
+    from tests.conformance.behaviours import CountMessage
+    from tests.conformance.drivers.fastapi import EchoConsumer
+
+    closed: list[int] = []
+
+    class Echo(EchoConsumer):
+        async def on_disconnect(self, code: int) -> None:
+            closed.append(code)
+
+    app = FastAPI()
+    app.add_api_websocket_route("/ws", Echo.as_endpoint())
+    inbox = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.receive", "text": CountMessage(payload=5).model_dump_json()},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        if len(sent) == 3:  # accept, two replies, then the socket is gone
+            raise OSError("connection reset by peer")
+        sent.append(message)
+
+    scope = WebsocketCommunicator(app, "/ws").scope
+    await app(scope, receive, send)
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send", "websocket.send"]
+    assert closed == [1006]

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from chanx.core.auth import AuthResult
 from chanx.core.layer import GroupLayer
@@ -149,6 +149,8 @@ class ConsumerEndpoint:
             code = await _serve(consumer, websocket)
         except WebSocketDisconnect as exc:  # the client went away while we were sending
             code = exc.code
+        except WebSocketDisconnected:  # ... and something tried to send again after that
+            code = 1006
         finally:
             try:
                 await consumer.handle_disconnect(code)
