@@ -1,1 +1,39 @@
-"""chanx adapter for fastapi."""
+"""chanx for FastAPI: typed WebSocket consumers on FastAPI routes.
+
+* :class:`AsyncJsonWebsocketConsumer` and its ``as_endpoint()`` to mount on an app or an
+  ``APIRouter``;
+* :class:`DependencyAuthenticator`: authentication with FastAPI dependencies;
+* :func:`configure_layer`: the app's group layer (in memory, or Redis from a URL for
+  several worker processes), started and stopped with the app;
+* :func:`bind_layer`: choose the layer for code outside the app (scripts, workers, tests);
+* ``RedisGroupLayer`` (needs the ``redis`` extra: ``pip install chanx-fastapi[redis]``).
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from chanx.ext.fastapi.auth import DependencyAuthenticator
+from chanx.ext.fastapi.layers import app_layer, bind_layer, configure_layer, current_layer
+from chanx.ext.fastapi.websocket import AsyncJsonWebsocketConsumer, ConsumerEndpoint
+
+if TYPE_CHECKING:
+    from chanx.ext.fastapi.redis import RedisGroupLayer
+
+__all__ = [
+    "AsyncJsonWebsocketConsumer",
+    "ConsumerEndpoint",
+    "DependencyAuthenticator",
+    "RedisGroupLayer",
+    "app_layer",
+    "bind_layer",
+    "configure_layer",
+    "current_layer",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # RedisGroupLayer imports redis-py, an optional dependency: load it on first use.
+    if name == "RedisGroupLayer":
+        from chanx.ext.fastapi.redis import RedisGroupLayer
+
+        return RedisGroupLayer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

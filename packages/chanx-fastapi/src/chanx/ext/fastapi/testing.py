@@ -1,0 +1,137 @@
+"""Testing helpers for FastAPI apps, on top of :class:`chanx.testing.WebsocketCommunicator`.
+
+* :func:`lifespan`: run the app's startup and shutdown around a block, as a server does
+  (needed for a Redis layer; harmless otherwise);
+* :func:`override_dependencies`: ``app.dependency_overrides`` for the block only; the
+  overrides apply to websocket authentication too;
+* :class:`AuthenticatedCommunicator`: connect as a given user without crafting tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from chanx.core.types import Message
+from chanx.ext.fastapi.auth import DependencyAuthenticator
+from chanx.testing import WebsocketCommunicator
+from chanx.testing.asgi import HeadersInput
+from fastapi import FastAPI
+
+__all__ = ["AuthenticatedCommunicator", "lifespan", "override_dependencies"]
+
+_MISSING: Any = object()
+
+
+@asynccontextmanager
+async def lifespan(app: Any, timeout: float = 10.0) -> AsyncIterator[None]:
+    """Send the ASGI lifespan startup to ``app``, run the block, then the shutdown.
+
+    A failed startup raises ``RuntimeError`` with the app's message (for a Redis layer
+    whose server is down, the connection error)."""
+    to_app: asyncio.Queue[Message] = asyncio.Queue()
+    from_app: asyncio.Queue[Message] = asyncio.Queue()
+
+    async def receive() -> Message:
+        return await to_app.get()
+
+    async def send(message: Message) -> None:
+        await from_app.put(message)
+
+    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+    task = asyncio.ensure_future(app(scope, receive, send))
+    try:
+        await to_app.put({"type": "lifespan.startup"})
+        reply = await _lifespan_reply(from_app, task, timeout)
+        if reply["type"] != "lifespan.startup.complete":
+            raise RuntimeError(f"app startup failed: {reply.get('message', '')}")
+        yield
+        await to_app.put({"type": "lifespan.shutdown"})
+        reply = await _lifespan_reply(from_app, task, timeout)
+        if reply["type"] != "lifespan.shutdown.complete":
+            raise RuntimeError(f"app shutdown failed: {reply.get('message', '')}")
+    finally:
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _lifespan_reply(
+    replies: asyncio.Queue[Message], task: asyncio.Future[Any], timeout: float
+) -> Message:
+    getter = asyncio.ensure_future(replies.get())
+    done, _ = await asyncio.wait({getter, task}, timeout=timeout, return_when="FIRST_COMPLETED")
+    if getter in done:
+        return getter.result()
+    getter.cancel()
+    if task in done:
+        error = task.exception()
+        raise RuntimeError(f"the app ended during its lifespan: {error!r}") from error
+    raise RuntimeError(f"the app's lifespan did not answer within {timeout}s")
+
+
+@contextmanager
+def override_dependencies(
+    app: FastAPI, overrides: Mapping[Callable[..., Any], Callable[..., Any]]
+) -> Iterator[None]:
+    """Apply ``overrides`` to ``app.dependency_overrides`` for the block, then put back
+    what was there (so no override outlives its test)."""
+    saved = {
+        dependency: app.dependency_overrides.get(dependency, _MISSING) for dependency in overrides
+    }
+    app.dependency_overrides.update(overrides)
+    try:
+        yield
+    finally:
+        for dependency, previous in saved.items():
+            if previous is _MISSING:
+                app.dependency_overrides.pop(dependency, None)
+            else:
+                app.dependency_overrides[dependency] = previous
+
+
+class AuthenticatedCommunicator(WebsocketCommunicator):
+    """A communicator whose connection authenticates as ``user``.
+
+    While it connects, the consumer's authentication dependency (that of its
+    :class:`~chanx.ext.fastapi.auth.DependencyAuthenticator`, or ``dependency``) is
+    overridden to return ``user``; the other dependencies (checks, mount dependencies)
+    run as usual. Connect one communicator at a time (the override is app-wide while it
+    lasts).
+    """
+
+    def __init__(
+        self,
+        app: FastAPI,
+        path: str,
+        user: Any,
+        headers: HeadersInput = None,
+        subprotocols: Iterable[str] | None = None,
+        *,
+        consumer: type[Any],
+        dependency: Callable[..., Any] | None = None,
+    ) -> None:
+        super().__init__(app, path, headers, subprotocols, consumer=consumer)
+        if dependency is None:
+            authenticator = getattr(consumer, "authenticator", None)
+            main = (
+                authenticator.dependency
+                if isinstance(authenticator, DependencyAuthenticator)
+                else None
+            )
+            if main is None or main.dependency is None:
+                raise TypeError(
+                    f"{consumer.__name__} has no DependencyAuthenticator with a user "
+                    "dependency; pass dependency= to say which one to override"
+                )
+            dependency = main.dependency
+        self.app = app
+        self.user = user
+        self.dependency = dependency
+
+    async def connect(self, timeout: float = 1.0) -> tuple[bool, Any]:
+        user = self.user
+        with override_dependencies(self.app, {self.dependency: lambda: user}):
+            return await super().connect(timeout)

@@ -1,0 +1,176 @@
+"""The FastAPI consumer base class and the endpoint that mounts it on a route.
+
+Mount a consumer with FastAPI's own routing::
+
+    app.add_api_websocket_route("/ws/chat", ChatConsumer.as_endpoint())
+
+    router = APIRouter(prefix="/ws")
+    router.add_api_websocket_route("/room/{room}", RoomConsumer.as_endpoint())
+    app.include_router(router)
+
+Path parameters reach the consumer as ``self.path_params``; the Starlette ``WebSocket``
+is ``self.websocket``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
+
+from chanx.core.auth import AuthResult
+from chanx.core.layer import GroupLayer
+from chanx.core.transport import ASGITransport
+from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
+from chanx.ext.fastapi.auth import DependencyAuthenticator, solve_connection_dependencies
+from chanx.ext.fastapi.layers import binding_in_context, current_layer
+from fastapi import params
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+class AsyncJsonWebsocketConsumer(CoreConsumer):
+    """A chanx consumer served by FastAPI.
+
+    Everything of the core consumer (handlers, groups, events, completion signals) plus:
+
+    * :meth:`as_endpoint` to mount it on an app or ``APIRouter``;
+    * FastAPI dependencies at connect: set ``authenticator`` to a
+      :class:`~chanx.ext.fastapi.auth.DependencyAuthenticator` and/or pass
+      ``dependencies`` to :meth:`as_endpoint`; they run after the handshake, and a
+      failure becomes the ``authentication`` message and a ``4000 + status`` close;
+    * the app's own group layer (see :mod:`chanx.ext.fastapi.layers`).
+    """
+
+    websocket: WebSocket
+    """The Starlette connection (headers, cookies, ``app``, ``state``)."""
+
+    endpoint_dependencies: Sequence[params.Depends] = ()
+    """Dependencies of the mount this connection came through (set by the endpoint)."""
+
+    @classmethod
+    def as_endpoint(
+        cls, *, dependencies: Sequence[params.Depends] | None = None
+    ) -> ConsumerEndpoint:
+        """A FastAPI websocket endpoint serving this consumer, for
+        ``add_api_websocket_route`` or ``@router.websocket(path)``.
+
+        ``dependencies`` run at connect after the consumer's own (in the authentication
+        step, so their failures reach the client as the ``authentication`` message).
+        Dependencies given to the route itself or to ``APIRouter``/``include_router``
+        run the FastAPI way instead: during the handshake, before chanx is involved.
+        """
+        return ConsumerEndpoint(cls, dependencies or ())
+
+    @classmethod
+    def get_layer(cls) -> GroupLayer:
+        """``layer`` when set, else the layer of the app in context (see
+        :func:`chanx.ext.fastapi.layers.current_layer`)."""
+        if cls.layer is not None:
+            return cls.layer
+        return current_layer()
+
+    @property
+    def app(self) -> FastAPI:
+        """The FastAPI application serving this connection."""
+        app: FastAPI = self.scope["app"]
+        return app
+
+    async def authenticate(self) -> AuthResult | None:
+        """Resolve the mount's dependencies and a ``DependencyAuthenticator`` with
+        FastAPI's machinery; other authenticators run as in the core."""
+        authenticator = self.authenticator
+        extra = self.endpoint_dependencies
+        if isinstance(authenticator, DependencyAuthenticator):
+            return await authenticator.resolve(self.websocket, extra)
+        if not extra:
+            return await super().authenticate()
+        result = await solve_connection_dependencies(self.websocket, None, extra)
+        if not result.ok:
+            return result
+        return await super().authenticate() or result
+
+
+class ConsumerEndpoint:
+    """A FastAPI websocket endpoint running one consumer instance per connection."""
+
+    def __init__(
+        self,
+        consumer_class: type[AsyncJsonWebsocketConsumer],
+        dependencies: Sequence[params.Depends],
+    ) -> None:
+        if not (
+            isinstance(consumer_class, type)
+            and issubclass(consumer_class, AsyncJsonWebsocketConsumer)
+        ):
+            raise TypeError(
+                f"{consumer_class!r} is not a chanx.ext.fastapi.AsyncJsonWebsocketConsumer; "
+                "mount a core consumer with app.add_websocket_route(path, Consumer.as_asgi())"
+            )
+        for dependency in dependencies:
+            if not isinstance(dependency, params.Depends):
+                raise TypeError(f"dependencies must be Depends(...) objects, got {dependency!r}")
+        self.consumer_class = consumer_class
+        self.dependencies = tuple(dependencies)
+        # FastAPI reads the endpoint's signature and name: one WebSocket parameter.
+        self.__name__ = consumer_class.__name__
+        self.__qualname__ = consumer_class.__qualname__
+        self.__signature__ = inspect.Signature(
+            [
+                inspect.Parameter(
+                    "websocket", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=WebSocket
+                )
+            ]
+        )
+
+    def __repr__(self) -> str:
+        return f"<ConsumerEndpoint {self.consumer_class.__qualname__}>"
+
+    async def __call__(self, websocket: WebSocket) -> None:
+        consumer = self.consumer_class()
+        consumer.websocket = websocket
+        if self.dependencies:
+            consumer.endpoint_dependencies = self.dependencies
+        consumer.scope = websocket.scope
+        consumer.transport = ASGITransport(websocket.send)
+        message = await websocket.receive()
+        if message["type"] != "websocket.connect":
+            return
+        binding = binding_in_context()
+        if binding is not None:
+            binding.hold()
+        code = 1006
+        try:
+            if not await consumer.handle_connect():
+                return
+            code = await _serve(consumer, websocket)
+        except WebSocketDisconnect as exc:  # the client went away while we were sending
+            code = exc.code
+        except WebSocketDisconnected:  # ... and something tried to send again after that
+            code = 1006
+        finally:
+            try:
+                await consumer.handle_disconnect(code)
+            finally:
+                if binding is not None:
+                    binding.release()
+
+
+async def _serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> int:
+    """Feed frames to the consumer until the client disconnects; returns the close code."""
+    receive = websocket.receive
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "websocket.receive":
+            text = message.get("text")
+            if text is not None:
+                await consumer.handle_text(text)
+            else:
+                await consumer.handle_bytes(message.get("bytes") or b"")
+        elif kind == "websocket.disconnect":
+            code: int = message.get("code", 1005)
+            return code
