@@ -21,6 +21,6 @@ def announce(request: HttpRequest, room: str) -> JsonResponse:
     try:
         payload = SayPayload.model_validate(json.loads(request.body or b"{}"))
     except (ValueError, ValidationError):
-        return JsonResponse({"error": "send {\"text\": \"...\"}"}, status=400)
+        return JsonResponse({"error": 'send {"text": "..."}'}, status=400)
     RoomConsumer.broadcast_event_sync(AnnouncementEvent(payload=payload), groups=[room_group(room)])
     return JsonResponse({"room": room, "sent": payload.text})

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from channels.db import database_sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 
+from channels.db import database_sync_to_async
 from chanx.core.auth import AuthResult
 
 if TYPE_CHECKING:
@@ -85,13 +85,14 @@ def has_perms(*perms: str) -> Callable[[Any, Any], Awaitable[bool]]:
     """Handler check: the connection's user has every one of ``perms``
     (``"app_label.codename"``), asked of Django's authentication backends."""
 
-    @database_sync_to_async
     def check(consumer: Any, message: Any) -> bool:
         user = _user(consumer)
         return bool(user is not None and user.has_perms(perms))
 
+    checker = database_sync_to_async(check)
+
     async def has_perms_check(consumer: Any, message: Any) -> bool:
-        allowed: bool = await check(consumer, message)
+        allowed: bool = await checker(consumer, message)
         return allowed
 
     has_perms_check.__qualname__ = f"has_perms{perms!r}"

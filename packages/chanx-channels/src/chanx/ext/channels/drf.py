@@ -25,8 +25,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
-from channels.db import database_sync_to_async
 from django.core.handlers.asgi import ASGIRequest
+
+from channels.db import database_sync_to_async
 
 try:
     from rest_framework import exceptions

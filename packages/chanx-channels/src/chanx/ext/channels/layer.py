@@ -17,7 +17,6 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from channels.layers import get_channel_layer
-
 from chanx.core.layer import Envelope, Receiver, envelope_to_wire
 
 logger = logging.getLogger("chanx.layer")
@@ -117,9 +116,8 @@ class ChannelsGroupLayer:
         )
 
     async def send_to(self, channel_name: str, envelope: Envelope) -> None:
-        await self._guard(
-            f"send({channel_name!r})", self.channel_layer.send(channel_name, envelope_to_wire(envelope))
-        )
+        wire = envelope_to_wire(envelope)
+        await self._guard(f"send({channel_name!r})", self.channel_layer.send(channel_name, wire))
 
     async def _guard(self, operation: str, call: Awaitable[T]) -> T:
         try:
@@ -130,6 +128,4 @@ class ChannelsGroupLayer:
             ) from exc
 
 
-_by_channel_layer: weakref.WeakKeyDictionary[Any, ChannelsGroupLayer] = (
-    weakref.WeakKeyDictionary()
-)
+_by_channel_layer: weakref.WeakKeyDictionary[Any, ChannelsGroupLayer] = weakref.WeakKeyDictionary()

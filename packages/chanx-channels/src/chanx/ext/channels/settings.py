@@ -43,7 +43,7 @@ _checked: object = None
 
 def chanx_setting(key: str) -> Any:
     """The current value of ``CHANX[key]``, or its default."""
-    configured = getattr(settings, "CHANX", None)
+    configured: Any = getattr(settings, "CHANX", None)
     if not configured:
         return DEFAULTS[key]
     global _checked

@@ -168,7 +168,7 @@ class WebsocketTestCase(TransactionTestCase):
         """Create a user of the project's user model with a unique username (and email
         when the model requires one) and no usable password; ``fields`` are passed on.
         Override for user models whose other required fields need values."""
-        user_model = get_user_model()
+        user_model: Any = get_user_model()
         token = uuid.uuid4().hex[:12]
         values: dict[str, Any] = {}
         username_field = user_model._meta.get_field(user_model.USERNAME_FIELD)

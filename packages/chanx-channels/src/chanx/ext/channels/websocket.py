@@ -23,14 +23,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
-from channels.utils import await_many_dispatch
-
 from chanx.core.layer import WIRE_TYPE, GroupLayer, GroupMessage, envelope_from_wire
 from chanx.core.memory import default_layer
 from chanx.core.transport import ASGITransport
@@ -87,7 +85,6 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
         CoreConsumer.__init__(self)
         self._serving = False
         self._group_layer: GroupLayer | None = None
-        self._layer_ready: asyncio.Event | None = None
         self._layer_failure: BaseException | None = None
 
     # ------------------------------------------------------------------ layer
@@ -112,23 +109,49 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
         self.transport = ASGITransport(send)
         self.user = scope.get("user")
         self._group_layer = group_layer = type(self).get_layer()
-        sources: list[Any] = [receive]
-        if isinstance(group_layer, ChannelsGroupLayer):
-            self.channel_layer = group_layer.channel_layer
-            self._layer_ready = asyncio.Event()
-            sources.append(self._receive_from_layer)
-        else:
-            self.channel_layer = get_channel_layer(self.channel_layer_alias)
         try:
-            await await_many_dispatch(sources, self.dispatch)
+            if isinstance(group_layer, ChannelsGroupLayer):
+                self.channel_layer = group_layer.channel_layer
+                await self._serve_with_layer(receive)
+            else:
+                self.channel_layer = get_channel_layer(self.channel_layer_alias)
+                while True:
+                    await self.dispatch(await receive())
         except StopConsumer:
             pass
 
+    async def _serve_with_layer(self, receive: ASGIReceive) -> None:
+        # Channels' await_many_dispatch, with two differences: the layer is read only
+        # once the connection is in (refused connections never receive), and a layer
+        # read still running at the end is cancelled without being waited for. Some
+        # channels_redis reads ignore a cancellation that lands at the wrong moment
+        # (Python 3.11's wait_for) and would hold the connection open for seconds.
+        client: asyncio.Future[Message] = asyncio.ensure_future(receive())
+        layer: asyncio.Future[Message] | None = None
+        try:
+            while True:
+                if layer is None and self._serving:
+                    layer = asyncio.ensure_future(self._receive_from_layer())
+                await asyncio.wait(
+                    (client,) if layer is None else (client, layer),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if client.done():
+                    message = client.result()
+                    client = asyncio.ensure_future(receive())
+                    await self.dispatch(message)
+                if layer is not None and layer.done():
+                    message, layer = layer.result(), None
+                    await self.dispatch(message)
+        finally:
+            client.cancel()
+            if layer is not None:
+                layer.cancel()
+                layer.add_done_callback(_drop_late_message)
+            await asyncio.wait((client,))
+
     async def _receive_from_layer(self) -> Message:
-        # Starts once the connection is in (refused connections never receive), and
-        # turns a failing layer into one message for dispatch to handle in order.
-        assert self._layer_ready is not None
-        await self._layer_ready.wait()
+        # A failing layer becomes one message, so dispatch handles it in order.
         try:
             message: Message = await self.channel_layer.receive(self.channel_name)
         except Exception as exc:
@@ -162,8 +185,6 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
     async def connect(self) -> None:
         """Accept, authenticate, join groups (chanx's connection sequence)."""
         self._serving = await self.handle_connect()
-        if self._serving and self._layer_ready is not None:
-            self._layer_ready.set()
 
     async def websocket_receive(self, message: Message) -> None:
         text = message.get("text")
@@ -192,7 +213,7 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
     async def chanx_envelope(self, message: Message) -> None:
         """A chanx group message or event from the channel layer."""
         try:
-            envelope = envelope_from_wire(message)
+            envelope = envelope_from_wire(cast("dict[str, Any]", message))
         except (KeyError, ValueError):
             logger.warning("ignored a malformed chanx envelope on %s", self.channel_name)
             return
@@ -251,3 +272,8 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
             await layer.send_group(group, to_others)
             if not exclude_current and group in joined:
                 await self.deliver(to_me)
+
+
+def _drop_late_message(task: asyncio.Future[Message]) -> None:
+    if not task.cancelled() and task.exception() is None:
+        logger.debug("layer message after its consumer stopped: %s", task.result()["type"])
