@@ -53,7 +53,7 @@ class ConnectionTracker:
         self.cleanups = 0
         """How many clean-ups ran (for tests and measurements)."""
 
-    def connection_opened(self, **kwargs: Any) -> None:
+    def connection_opened(self) -> None:
         with self._lock:
             self._threads.add(threading.current_thread())
 
@@ -83,9 +83,21 @@ def _open_here() -> bool:
 
 
 tracker = ConnectionTracker()
-connection_created.connect(tracker.connection_opened, dispatch_uid="chanx.ext.channels.db")
+"""The process's tracker (a module global, so tests can swap in a fresh one)."""
 
-_clean_in_sync_thread = sync_to_async(tracker.clean)
+
+def _connection_created(**kwargs: Any) -> None:
+    tracker.connection_opened()
+
+
+connection_created.connect(_connection_created, dispatch_uid="chanx.ext.channels.db")
+
+
+def _clean() -> None:
+    tracker.clean()
+
+
+_clean_in_sync_thread = sync_to_async(_clean)
 
 
 def needs_cleanup(mode: CleanupMode) -> bool:
