@@ -163,7 +163,9 @@ class TestSessionAuthenticator(AuthTestCase):
         await sync_to_async(user.delete)()
         await self.assert_refused(self.ws_path, 403, headers)
 
-    @override_settings(AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.AllowAllUsersModelBackend"])
+    @override_settings(
+        AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+    )
     async def test_an_inactive_user_gets_403(self) -> None:
         _, headers = await self.acreate_user_and_ws_headers(is_active=False)
         auth = await self.assert_refused(self.ws_path, 403, headers)
@@ -186,7 +188,7 @@ class TestSessionAuthenticator(AuthTestCase):
             assert error["payload"]["errors"][0]["type"] == "permission_denied", message
 
     async def test_handler_checks_admit_users_who_qualify(self) -> None:
-        user, headers = await self.acreate_user_and_ws_headers(is_staff=True, is_superuser=True)
+        _, headers = await self.acreate_user_and_ws_headers(is_staff=True, is_superuser=True)
         comm = self.create_communicator(headers=headers)
         await comm.connect()
         for message in (StaffOnly(), CanDelete(), AdminViaDRF(), Root()):
@@ -222,7 +224,9 @@ class TestDRFAuthenticator(AuthTestCase):
         await sync_to_async(user.set_password)("s3cret")
         await user.asave()
         good = base64.b64encode(f"{user.username}:s3cret".encode()).decode()
-        comm = self.create_communicator(path="/ws/drf/basic", headers={"authorization": f"Basic {good}"})
+        comm = self.create_communicator(
+            path="/ws/drf/basic", headers={"authorization": f"Basic {good}"}
+        )
         await comm.connect()
         await comm.assert_authenticated_status_ok()
         bad = base64.b64encode(f"{user.username}:wrong".encode()).decode()
@@ -240,7 +244,9 @@ class TestDRFAuthenticator(AuthTestCase):
 
     @override_settings(
         REST_FRAMEWORK={
-            "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "rest_framework.authentication.SessionAuthentication"
+            ],
             "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
         }
     )
@@ -251,4 +257,3 @@ class TestDRFAuthenticator(AuthTestCase):
         comm = self.create_communicator(path="/ws/drf/defaults")
         await comm.connect()
         await comm.assert_authenticated_status_ok()
-

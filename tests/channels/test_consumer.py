@@ -94,7 +94,9 @@ class ScopeConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"action": "hello", "payload": message["text"]})
 
 
-APP = AuthMiddlewareStack(URLRouter([re_path(r"^ws/scope/(?P<name>\w+)$", ScopeConsumer.as_asgi())]))
+APP = AuthMiddlewareStack(
+    URLRouter([re_path(r"^ws/scope/(?P<name>\w+)$", ScopeConsumer.as_asgi())])
+)
 
 
 @pytest.fixture(autouse=True)
@@ -153,7 +155,8 @@ async def test_plain_channels_messages_reach_channels_style_handlers() -> None:
 
 async def test_plain_channels_code_can_send_chanx_events_on_the_wire_format() -> None:
     async with WebsocketCommunicator(APP, "/ws/scope/wire") as comm:
-        await get_channel_layer().group_send("scope_wire", envelope_to_wire(EventEnvelope.of(Ping2())))
+        wire = envelope_to_wire(EventEnvelope.of(Ping2()))
+        await get_channel_layer().group_send("scope_wire", wire)
         assert await comm.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE) == [
             Poked(payload="by event")
         ]
@@ -162,7 +165,8 @@ async def test_plain_channels_code_can_send_chanx_events_on_the_wire_format() ->
 async def test_malformed_envelope_is_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
     async with WebsocketCommunicator(APP, "/ws/scope/bad") as comm:
         with caplog.at_level(logging.WARNING, logger="chanx"):
-            await get_channel_layer().group_send("scope_bad", {"type": "chanx.envelope", "kind": "?"})
+            bad = {"type": "chanx.envelope", "kind": "?"}
+            await get_channel_layer().group_send("scope_bad", bad)
             await comm.send_message(PingMessage())
             assert await comm.receive_all_messages() == [PongMessage()]
         assert "malformed chanx envelope" in caplog.text
@@ -260,6 +264,8 @@ async def test_example_rooms_broadcast_to_members() -> None:
 
 
 async def test_the_origin_validator_still_guards_the_example() -> None:
-    comm = WebsocketCommunicator(example_application, "/ws/rooms/r1/", headers={"origin": "http://evil.example"})
+    comm = WebsocketCommunicator(
+        example_application, "/ws/rooms/r1/", headers={"origin": "http://evil.example"}
+    )
     accepted, _ = await comm.connect()
     assert not accepted

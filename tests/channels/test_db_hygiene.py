@@ -107,7 +107,8 @@ APP = URLRouter(
 def fresh_tracker(monkeypatch: pytest.MonkeyPatch) -> Iterator[hygiene.ConnectionTracker]:
     tracker = hygiene.ConnectionTracker()
     monkeypatch.setattr(hygiene, "tracker", tracker)
-    with override_settings(CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}):
+    in_memory = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    with override_settings(CHANNEL_LAYERS=in_memory):
         yield tracker
 
 

@@ -78,7 +78,12 @@ def test_every_communicator_is_disconnected_when_the_test_ends() -> None:
 
     result = run(Case, "test_it")
     assert result.wasSuccessful(), problems(result)
-    assert sorted(EVENTS) == ["connected a", "connected b", "disconnected a 1000", "disconnected b 1000"]
+    assert sorted(EVENTS) == [
+        "connected a",
+        "connected b",
+        "disconnected a 1000",
+        "disconnected b 1000",
+    ]
 
 
 def test_a_failing_test_still_disconnects_and_keeps_its_own_failure() -> None:
@@ -181,7 +186,8 @@ class TestUsers(WebsocketTestCase):
         first = self.create_user()
         second = self.create_user(first_name="Ada")
         assert first.username != second.username
-        assert first.email and first.email != second.email
+        assert first.email
+        assert first.email != second.email
         assert second.first_name == "Ada"
         assert not first.has_usable_password()
         assert get_user_model().objects.count() == 2
