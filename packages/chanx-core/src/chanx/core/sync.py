@@ -31,7 +31,7 @@ def call_sync(
         )
     if loop is not None and loop.is_running() and not loop.is_closed():
         return asyncio.run_coroutine_threadsafe(_as_coroutine(factory), loop).result()
-    return async_to_sync(factory)()
+    return async_to_sync(_as_coroutine)(factory)
 
 
 async def _as_coroutine(factory: Callable[[], Awaitable[T]]) -> T:
