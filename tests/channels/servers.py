@@ -45,7 +45,8 @@ class Server:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        for chunk in iter(lambda: os.read(self.proc.stdout.fileno(), 65536), b""):  # type: ignore[union-attr]
+        fd = self.proc.stdout.fileno()
+        for chunk in iter(lambda: os.read(fd, 65536), b""):
             with self._changed:
                 self._output += chunk
                 self._changed.notify_all()
@@ -65,7 +66,9 @@ class Server:
                 if self.proc.poll() is not None and not self._reader.is_alive():
                     raise AssertionError(f"{self.args!r} exited:\n{self.output}")
                 if left <= 0:
-                    raise AssertionError(f"{text!r} not seen from {self.args!r} in {timeout}s:\n{self.output}")
+                    raise AssertionError(
+                        f"{text!r} not seen from {self.args!r} in {timeout}s:\n{self.output}"
+                    )
                 self._changed.wait(left)
 
     def stop(self) -> None:
@@ -103,7 +106,8 @@ REDIS_READY = "Ready to accept connections"
 
 def redis_args(port: int) -> list[str]:
     """A redis-server of the test's own (never the shared one), without persistence."""
-    return [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    options = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    return [REDIS_SERVER, "--port", str(port), *options]
 
 
 @contextmanager
