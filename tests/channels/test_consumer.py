@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import pytest
 from channels.auth import AuthMiddlewareStack
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.routing import URLRouter
@@ -24,7 +25,7 @@ from chanx.ext.channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
-from chanx.testing import WebsocketCommunicator
+from chanx.testing import ConnectionClosed, WebsocketCommunicator
 from examples.django_chat.asgi import application as example_application
 from examples.django_chat.chat.consumers import RoomConsumer
 from examples.django_chat.chat.messages import Announcement, RoomNotice, SayMessage, SayPayload
@@ -88,6 +89,12 @@ class ScopeConsumer(AsyncJsonWebsocketConsumer):
     @event_handler
     async def handle_poke(self, event: Ping2) -> Poked:
         return Poked(payload="by event")
+
+    async def custom_boom(self, message: dict[str, Any]) -> None:
+        raise RuntimeError("boom from a layer message")
+
+    async def custom_stop(self, message: dict[str, Any]) -> None:
+        raise StopConsumer
 
     async def custom_hello(self, message: dict[str, Any]) -> None:
         """A Channels-style handler, reached with {"type": "custom.hello"}."""
@@ -170,6 +177,34 @@ async def test_malformed_envelope_is_logged_and_ignored(caplog: pytest.LogCaptur
             await comm.send_message(PingMessage())
             assert await comm.receive_all_messages() == [PongMessage()]
         assert "malformed chanx envelope" in caplog.text
+
+
+async def test_a_failing_layer_message_closes_1011_with_the_traceback_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    comm = WebsocketCommunicator(APP, "/ws/scope/boom")
+    await comm.connect()
+    with caplog.at_level(logging.ERROR, logger="chanx"):
+        await get_channel_layer().group_send("scope_boom", {"type": "custom.boom"})
+        with pytest.raises(ConnectionClosed) as closed:
+            await comm.receive_json()
+    assert closed.value.code == 1011
+    [record] = caplog.records
+    assert "'custom.boom' from the layer failed" in record.getMessage()
+    assert "boom from a layer message" in str(record.exc_info[1])  # type: ignore[index]
+    await comm.send_message(PingMessage())  # too late: nothing is handled any more
+    await comm.receive_nothing()
+    await comm.disconnect()
+
+
+async def test_stop_consumer_from_a_layer_message_closes_normally() -> None:
+    comm = WebsocketCommunicator(APP, "/ws/scope/stop")
+    await comm.connect()
+    await get_channel_layer().group_send("scope_stop", {"type": "custom.stop"})
+    with pytest.raises(ConnectionClosed) as closed:
+        await comm.receive_json()
+    assert closed.value.code == 1000
+    await comm.disconnect()
 
 
 async def test_send_json_close_and_close_keep_their_channels_meaning() -> None:

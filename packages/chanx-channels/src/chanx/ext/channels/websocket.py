@@ -44,9 +44,6 @@ logger = logging.getLogger("chanx.channels")
 LAYER_FAILURE_CLOSE_CODE = 1011
 """Close code sent when the channel layer stops delivering (e.g. Redis went away)."""
 
-# Handed to dispatch by the layer receiver when the layer fails; only identity matters.
-_LAYER_FAILED: Message = {"type": "chanx.layer_failed"}
-
 
 class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type: ignore[misc]
     """A Channels websocket consumer with chanx's typed handlers.
@@ -85,7 +82,8 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
         CoreConsumer.__init__(self)
         self._serving = False
         self._group_layer: GroupLayer | None = None
-        self._layer_failure: BaseException | None = None
+        self._dispatching = asyncio.Lock()
+        self._closed = False
 
     # ------------------------------------------------------------------ layer
 
@@ -102,69 +100,65 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
     # ------------------------------------------------------------------ ASGI entry
 
     async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
-        """Serve one connection: client frames and layer messages go through
+        """Serve one connection: client frames and channel-layer messages go through
         :meth:`dispatch`, one at a time, as in every Channels consumer."""
         self.scope = scope
         self.base_send = send
         self.transport = ASGITransport(send)
         self.user = scope.get("user")
         self._group_layer = group_layer = type(self).get_layer()
-        try:
-            if isinstance(group_layer, ChannelsGroupLayer):
-                self.channel_layer = group_layer.channel_layer
-                await self._serve_with_layer(receive)
-            else:
-                self.channel_layer = get_channel_layer(self.channel_layer_alias)
-                while True:
-                    await self.dispatch(await receive())
-        except StopConsumer:
-            pass
-
-    async def _serve_with_layer(self, receive: ASGIReceive) -> None:
-        # Channels' await_many_dispatch, with two differences: the layer is read only
-        # once the connection is in (refused connections never receive), and a layer
-        # read still running at the end is cancelled without being waited for. Some
-        # channels_redis reads ignore a cancellation that lands at the wrong moment
-        # (Python 3.11's wait_for) and would hold the connection open for seconds.
-        client: asyncio.Future[Message] = asyncio.ensure_future(receive())
-        layer: asyncio.Future[Message] | None = None
+        from_layer = False
+        if isinstance(group_layer, ChannelsGroupLayer):
+            from_layer = True
+            self.channel_layer = group_layer.channel_layer
+        else:
+            self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        reader: asyncio.Task[None] | None = None
         try:
             while True:
-                if layer is None and self._serving:
-                    layer = asyncio.ensure_future(self._receive_from_layer())
-                await asyncio.wait(
-                    (client,) if layer is None else (client, layer),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                if client.done():
-                    message = client.result()
-                    client = asyncio.ensure_future(receive())
-                    await self.dispatch(message)
-                if layer is not None and layer.done():
-                    message, layer = layer.result(), None
-                    await self.dispatch(message)
+                message = await receive()
+                async with self._dispatching:
+                    if not self._closed or message["type"] == "websocket.disconnect":
+                        await self.dispatch(message)
+                if reader is None and from_layer and self._serving:
+                    reader = asyncio.ensure_future(self._read_layer())
+        except StopConsumer:
+            pass
         finally:
-            client.cancel()
-            if layer is not None:
-                layer.cancel()
-                layer.add_done_callback(_drop_late_message)
-            await asyncio.wait((client,))
+            if reader is not None:
+                # Not awaited: some channels_redis reads ignore a cancellation that lands
+                # at the wrong moment (Python 3.11's wait_for) and finish seconds later.
+                reader.cancel()
+                reader.add_done_callback(_drop_late_message)
 
-    async def _receive_from_layer(self) -> Message:
-        # A failing layer becomes one message, so dispatch handles it in order.
-        try:
-            message: Message = await self.channel_layer.receive(self.channel_name)
-        except Exception as exc:
-            self._layer_failure = exc
-            return _LAYER_FAILED
-        return message
+    async def _read_layer(self) -> None:
+        # Runs once the connection is in (a refused one never reads the layer), beside
+        # the client loop; the dispatch lock keeps handling one message at a time.
+        # Whatever ends it closes the socket; the server's disconnect then ends the
+        # client loop.
+        while True:
+            try:
+                message = await self.channel_layer.receive(self.channel_name)
+            except Exception as exc:
+                async with self._dispatching:
+                    await self._close_after(f"{self._layer_name()} stopped delivering", exc)
+                return
+            async with self._dispatching:
+                if self._closed:
+                    return
+                try:
+                    await self.dispatch(message)
+                except StopConsumer:
+                    await self._close_after(f"{message['type']!r} stopped the consumer", None, 1000)
+                    return
+                except Exception as exc:
+                    await self._close_after(f"{message['type']!r} from the layer failed", exc)
+                    return
 
     async def dispatch(self, message: Message) -> None:
         """Route a message to the method named after its type (Channels' rule), after
         cleaning up old database connections when ``close_old_connections`` asks for it.
         Relayed group messages run no user code and never trigger a clean-up."""
-        if message is _LAYER_FAILED:
-            await self._on_layer_failure()
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -219,25 +213,29 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
             return
         await self.deliver(envelope)
 
-    async def _on_layer_failure(self) -> None:
-        error = self._layer_failure
-        logger.error(
-            "channel layer %s stopped delivering to %s (%s: %s); closing the connection "
-            "with code %d",
-            self._group_layer.describe()
-            if isinstance(self._group_layer, ChannelsGroupLayer)
-            else self.channel_layer,
-            self.channel_name,
-            type(error).__name__,
-            error,
-            LAYER_FAILURE_CLOSE_CODE,
-            exc_info=error,
-        )
+    def _layer_name(self) -> str:
+        layer = self._group_layer
+        name = layer.describe() if isinstance(layer, ChannelsGroupLayer) else repr(layer)
+        return f"channel layer {name}"
+
+    async def _close_after(
+        self, what: str, error: BaseException | None, code: int = LAYER_FAILURE_CLOSE_CODE
+    ) -> None:
+        if error is not None:
+            logger.error(
+                "%s for %s (%s: %s); closing the connection with code %d",
+                what,
+                self.channel_name,
+                type(error).__name__,
+                error,
+                code,
+                exc_info=error,
+            )
+        self._closed = True
         try:
-            await self.transport.close(LAYER_FAILURE_CLOSE_CODE)
+            await self.transport.close(code)
         finally:
-            await self.handle_disconnect(LAYER_FAILURE_CLOSE_CODE)
-        raise StopConsumer
+            await self.handle_disconnect(code)
 
     # ------------------------------------------------------------------ sending
 
@@ -274,6 +272,6 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
                 await self.deliver(to_me)
 
 
-def _drop_late_message(task: asyncio.Future[Message]) -> None:
-    if not task.cancelled() and task.exception() is None:
-        logger.debug("layer message after its consumer stopped: %s", task.result()["type"])
+def _drop_late_message(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.debug("layer reader ended with %r", task.exception())
