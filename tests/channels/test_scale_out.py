@@ -63,12 +63,16 @@ def servers(
 async def expect(ws: ClientConnection, action: str, timeout: float = 5.0) -> dict[str, Any]:
     """The next frame with ``action`` (others, e.g. completion signals, are skipped)."""
     seen = []
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["action"] == action:
-                return dict(frame)
-            seen.append(frame)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        try:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), max(left, 0)))
+        except asyncio.TimeoutError:
+            raise AssertionError(f"no {action!r} within {timeout}s; got {seen}") from None
+        if frame["action"] == action:
+            return dict(frame)
+        seen.append(frame)
 
 
 async def ready(ws: ClientConnection) -> None:
