@@ -129,7 +129,7 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
                 # Not awaited: some channels_redis reads ignore a cancellation that lands
                 # at the wrong moment (Python 3.11's wait_for) and finish seconds later.
                 reader.cancel()
-                reader.add_done_callback(_drop_late_message)
+                reader.add_done_callback(_reader_ended)
 
     async def _read_layer(self) -> None:
         # Runs once the connection is in (a refused one never reads the layer), beside
@@ -231,6 +231,8 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
                 code,
                 exc_info=error,
             )
+        else:
+            logger.info("%s for %s; closing with code %d", what, self.channel_name, code)
         self._closed = True
         try:
             await self.transport.close(code)
@@ -272,6 +274,6 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
                 await self.deliver(to_me)
 
 
-def _drop_late_message(task: asyncio.Task[None]) -> None:
+def _reader_ended(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         logger.debug("layer reader ended with %r", task.exception())
