@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from io import StringIO
 from typing import Any, Literal
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.auth import AuthMiddlewareStack
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.routing import URLRouter
+from django.core.management import call_command
 from django.test import AsyncClient
 from django.test.utils import override_settings
 from django.urls import re_path
@@ -276,6 +279,16 @@ async def test_a_view_broadcasts_an_event_to_the_room() -> None:
         got = await member.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
         assert got == [Announcement(payload=SayPayload(text="doors close at 10"))]
         await outsider.receive_nothing()
+
+
+async def test_a_management_command_announces_to_the_room() -> None:
+    origin = {"origin": "http://testserver"}
+    async with WebsocketCommunicator(example_application, "/ws/rooms/cmd/", origin) as comm:
+        out = StringIO()
+        await sync_to_async(call_command)("announce", "cmd", "from a command", stdout=out)
+        assert "announced" in out.getvalue()
+        got = await comm.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
+        assert got == [Announcement(payload=SayPayload(text="from a command"))]
 
 
 async def test_the_view_refuses_a_bad_body() -> None:
