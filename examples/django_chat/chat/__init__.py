@@ -1,0 +1,1 @@
+"""The example's chat app: messages, consumers and the broadcasting view."""

@@ -1,0 +1,99 @@
+"""Django authentication for chanx consumers: the session user, and per-handler checks.
+
+Connection level: set ``authenticator = SessionAuthenticator()`` on a consumer served
+behind Channels' ``AuthMiddlewareStack``. Handler level: pass the checks below to
+``@ws_handler(permissions=[...])``; a failed check answers ``error`` (``permission_denied``)
+and the handler does not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from channels.db import database_sync_to_async
+from chanx.core.auth import AuthResult
+
+if TYPE_CHECKING:
+    from chanx.core.websocket import AsyncJsonWebsocketConsumer
+
+NOT_AUTHENTICATED = "Authentication credentials were not provided."
+INACTIVE = "User inactive or deleted."
+
+
+class SessionAuthenticator:
+    """Admits connections whose Django user is logged in.
+
+    The user is ``scope["user"]``, which Channels' ``AuthMiddlewareStack`` resolves from
+    the session cookie. A logged-in, active user is admitted with status 200 and becomes
+    ``self.user``. Anyone else gets status ``status_code`` (403 by default, as Django
+    REST framework answers for session authentication, which has no challenge to
+    offer) and the connection closes with ``4000 + status_code``. A scope without a
+    ``user`` means the middleware is missing: that raises ``ImproperlyConfigured``, the
+    connection closes with 1011 and the log says why.
+    """
+
+    def __init__(self, *, status_code: int = 403) -> None:
+        self.status_code = status_code
+
+    async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
+        user = scope_user(consumer)
+        if user is None or not user.is_authenticated:
+            return AuthResult.deny(self.status_code, NOT_AUTHENTICATED)
+        if not getattr(user, "is_active", True):
+            return AuthResult.deny(self.status_code, INACTIVE)
+        return AuthResult.allow(user)
+
+
+def scope_user(consumer: AsyncJsonWebsocketConsumer) -> Any:
+    """The Django user ``AuthMiddlewareStack`` put in the consumer's scope."""
+    if "user" not in consumer.scope:
+        raise ImproperlyConfigured(
+            f"{type(consumer).__name__} authenticates with the Django session, but the "
+            'scope has no "user": wrap the websocket application in '
+            "channels.auth.AuthMiddlewareStack"
+        )
+    return consumer.scope["user"]
+
+
+def _user(consumer: Any) -> Any:
+    user = consumer.user
+    return user if user is not None else consumer.scope.get("user")
+
+
+def is_authenticated(consumer: Any, message: Any) -> bool:
+    """Handler check: the connection's user is logged in."""
+    user = _user(consumer)
+    return bool(user is not None and user.is_authenticated)
+
+
+def is_staff(consumer: Any, message: Any) -> bool:
+    """Handler check: the connection's user is active staff."""
+    user = _user(consumer)
+    return bool(user is not None and user.is_active and user.is_staff)
+
+
+def is_superuser(consumer: Any, message: Any) -> bool:
+    """Handler check: the connection's user is an active superuser."""
+    user = _user(consumer)
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def has_perms(*perms: str) -> Callable[[Any, Any], Awaitable[bool]]:
+    """Handler check: the connection's user has every one of ``perms``
+    (``"app_label.codename"``), asked of Django's authentication backends."""
+
+    def check(consumer: Any, message: Any) -> bool:
+        user = _user(consumer)
+        return bool(user is not None and user.has_perms(perms))
+
+    checker = database_sync_to_async(check)
+
+    async def has_perms_check(consumer: Any, message: Any) -> bool:
+        allowed: bool = await checker(consumer, message)
+        return allowed
+
+    has_perms_check.__qualname__ = f"has_perms{perms!r}"
+    return has_perms_check

@@ -1,0 +1,131 @@
+"""chanx's group layer over a Django Channels channel layer.
+
+Whatever ``CHANNEL_LAYERS`` configures (the in-memory layer, channels_redis'
+``RedisChannelLayer`` or ``RedisPubSubChannelLayer``, or any other Channels layer) carries
+chanx's group messages and events in the core wire format: a dict of type
+``"chanx.envelope"``, which Channels dispatches to the consumer's ``chanx_envelope``
+method. Consumers in other processes, and plain Channels code, therefore reach chanx
+consumers through the layer as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from channels.layers import get_channel_layer
+from chanx.core.layer import Envelope, Receiver, envelope_to_wire
+
+logger = logging.getLogger("chanx.layer")
+
+T = TypeVar("T")
+
+
+def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [OSError, asyncio.TimeoutError]
+    try:
+        from redis import exceptions as redis_errors
+    except ImportError:  # pragma: no cover - channels_redis brings redis
+        pass
+    else:
+        errors += [redis_errors.ConnectionError, redis_errors.TimeoutError]
+    return tuple(errors)
+
+
+UNAVAILABLE_ERRORS = _unavailable_errors()
+"""Exceptions that mean "the layer's backing service cannot be reached"."""
+
+
+class ChannelLayerUnavailable(ConnectionError):
+    """The Channels layer's backing service (e.g. Redis) could not be reached.
+
+    Raised by group and event operations in place of the backend's own connection
+    error (kept as ``__cause__``), so logs and callers see which layer failed and during
+    what.
+    """
+
+
+class ChannelsGroupLayer:
+    """A :class:`chanx.core.layer.GroupLayer` backed by a Channels channel layer.
+
+    ``add_receiver`` allocates the connection's channel name with ``new_channel()``;
+    groups map to ``group_add`` / ``group_discard`` / ``group_send``; ``send_to`` is
+    ``send``. Delivery to consumers happens in their receive loop (see
+    :class:`chanx.ext.channels.websocket.AsyncJsonWebsocketConsumer`).
+    """
+
+    def __init__(self, channel_layer: Any, alias: str | None = None) -> None:
+        self.channel_layer = channel_layer
+        self.alias = alias
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def for_alias(cls, alias: str) -> ChannelsGroupLayer | None:
+        """The group layer over ``CHANNEL_LAYERS[alias]``, or ``None`` if it isn't set."""
+        channel_layer = get_channel_layer(alias)
+        if channel_layer is None:
+            return None
+        layer = _by_channel_layer.get(channel_layer)
+        if layer is None:
+            layer = _by_channel_layer[channel_layer] = cls(channel_layer, alias)
+        return layer
+
+    def __repr__(self) -> str:
+        return f"<ChannelsGroupLayer {self.describe()}>"
+
+    def describe(self) -> str:
+        name = type(self.channel_layer).__name__
+        return name if self.alias is None else f"{self.alias!r} ({name})"
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop serving this process's connections (for the ``*_sync`` senders)."""
+        return self._loop
+
+    async def add_receiver(self, receiver: Receiver) -> str:
+        self._loop = asyncio.get_running_loop()
+        name: str = await self._guard("new_channel", self.channel_layer.new_channel())
+        return name
+
+    async def remove_receiver(self, receiver: Receiver) -> None:
+        """Nothing to do: Channels layers forget a channel nobody receives on."""
+
+    async def join(self, group: str, receiver: Receiver) -> None:
+        await self._guard(
+            f"group_add({group!r})", self.channel_layer.group_add(group, receiver.channel_name)
+        )
+
+    async def leave(self, group: str, receiver: Receiver) -> None:
+        """Leave ``group``; an unreachable layer is logged, not raised (the connection is
+        going away either way, and the layer expires stale members itself)."""
+        try:
+            await self._guard(
+                f"group_discard({group!r})",
+                self.channel_layer.group_discard(group, receiver.channel_name),
+            )
+        except ChannelLayerUnavailable as exc:
+            logger.warning("%s", exc)
+
+    async def send_group(self, group: str, envelope: Envelope) -> None:
+        await self._guard(
+            f"group_send({group!r})",
+            self.channel_layer.group_send(group, envelope_to_wire(envelope)),
+        )
+
+    async def send_to(self, channel_name: str, envelope: Envelope) -> None:
+        wire = envelope_to_wire(envelope)
+        await self._guard(f"send({channel_name!r})", self.channel_layer.send(channel_name, wire))
+
+    async def _guard(self, operation: str, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except UNAVAILABLE_ERRORS as exc:
+            raise ChannelLayerUnavailable(
+                f"channel layer {self.describe()} unreachable during {operation}: {exc}"
+            ) from exc
+
+
+_by_channel_layer: weakref.WeakKeyDictionary[Any, ChannelsGroupLayer] = weakref.WeakKeyDictionary()
