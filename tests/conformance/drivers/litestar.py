@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.channels import ChannelsPlugin
 
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin
 from chanx.ext.litestar.testing import memory_channels, running
@@ -33,7 +34,8 @@ class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
-def create_app() -> Litestar:
+def create_app(channels: ChannelsPlugin | None = None, prefix: str = "chanx.") -> Litestar:
+    """The behaviours on one app (``channels`` defaults to an in-memory backend)."""
     return Litestar(
         route_handlers=[
             EchoConsumer.as_route_handler(ECHO_PATH),
@@ -41,7 +43,7 @@ def create_app() -> Litestar:
             RoomConsumer.as_route_handler(ROOM_PATH.replace("{room}", "{room:str}")),
             AuthConsumer.as_route_handler(AUTH_PATH),
         ],
-        plugins=[memory_channels(), ChanxPlugin()],
+        plugins=[channels or memory_channels(), ChanxPlugin(prefix=prefix)],
     )
 
 
