@@ -55,13 +55,23 @@ async def running(app: Litestar) -> AsyncIterator[Litestar]:
         with suppress(asyncio.CancelledError):
             await waiter
     if task.done():
-        task.result()  # the startup error
-        raise RuntimeError("the app's lifespan ended during startup")
+        _raise_startup_error(task)
     try:
         yield app
     finally:
         stop.set()
         await task
+
+
+def _raise_startup_error(task: asyncio.Task[None]) -> None:
+    error = task.exception()
+    # Litestar's lifespan runs in a task group: show the error, not a group of one.
+    grouped: tuple[BaseException, ...]
+    while len(grouped := getattr(error, "exceptions", ())) == 1:
+        error = grouped[0]
+    if error is None:
+        raise RuntimeError("the app's lifespan ended during startup")
+    raise error
 
 
 class AuthenticatedCommunicator(WebsocketCommunicator):
