@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import pytest
-from litestar import Litestar, Router, WebSocket
+from litestar import Controller, Litestar, Router, WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ImproperlyConfiguredException
+from litestar.exceptions import ImproperlyConfiguredException, NotAuthorizedException
 from litestar.params import FromPath, FromQuery, HeaderParameter
 
 from chanx.core.decorators import ws_handler
@@ -38,6 +39,11 @@ class Settings:
 
 async def provide_settings() -> Settings:
     return Settings()
+
+
+def needs_header_x_client(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
+    if "x-client" not in connection.headers:
+        raise NotAuthorizedException("who are you?")
 
 
 class InjectedConsumer(AsyncJsonWebsocketConsumer):
@@ -185,3 +191,26 @@ async def test_declared_channels_only_fail_at_startup() -> None:
 def test_prefix_length_is_bounded() -> None:
     with pytest.raises(ImproperlyConfiguredException, match="longer than"):
         Litestar(plugins=[channels(arbitrary_channels_allowed=True), ChanxPlugin(prefix="x" * 40)])
+
+
+class RoomsController(Controller):
+    path = "/rooms"
+    dependencies = {"settings": Provide(provide_settings)}
+    guards = [needs_header_x_client]
+
+    chat = InjectedConsumer.as_route_handler("/{room_id:int}/ws")
+
+
+async def test_mounted_in_a_controller_with_its_guards_and_dependencies() -> None:
+    app = Litestar(route_handlers=[RoomsController], plugins=[memory_channels(), ChanxPlugin()])
+    async with running(app):
+        refused = WebsocketCommunicator(app, "/rooms/5/ws")
+        await refused.connect()
+        assert (await refused.wait_for_auth()).payload.status_code == 401
+        await refused.disconnect()
+        headers = {"x-client": "ctl"}
+        async with WebsocketCommunicator(app, "/rooms/5/ws", headers=headers) as comm:
+            await comm.send_message(Describe())
+            [reply] = await comm.receive_all_messages()
+            assert reply.payload["room_id"] == 5  # type: ignore[attr-defined]
+            assert reply.payload["greeting"] == "hello"  # type: ignore[attr-defined]

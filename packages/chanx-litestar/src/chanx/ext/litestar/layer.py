@@ -48,12 +48,15 @@ _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 @dataclass(eq=False)
 class _Group:
+    name: str
     channel: str
     members: dict[str, Receiver] = field(default_factory=dict)
     subscriber: Subscriber | None = None
     reader: asyncio.Task[None] | None = None
     # (origin, seq) of messages a backend with history replays on subscribe: not news.
     replayed: set[tuple[str, int]] = field(default_factory=set)
+    # Serializes this group's subscribe/unsubscribe; other groups proceed meanwhile.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class ChannelsGroupLayer:
@@ -82,7 +85,6 @@ class ChannelsGroupLayer:
         self._groups: dict[str, _Group] = {}
         self._names = itertools.count(1)
         self._seq = itertools.count(1)
-        self._lock: asyncio.Lock | None = None
         self._inbox_subscriber: Subscriber | None = None
         self._inbox_reader: asyncio.Task[None] | None = None
         self._history = True  # until the backend says it keeps none
@@ -114,7 +116,6 @@ class ChannelsGroupLayer:
         self._origin = uuid.uuid4().hex[:16]
         self._inbox = f"{self.prefix}i.{self._origin}"
         self._loop = asyncio.get_running_loop()
-        self._lock = asyncio.Lock()
         try:
             subscriber = await self.plugin.subscribe(self._inbox)
         except ChannelsException as exc:
@@ -177,10 +178,10 @@ class ChannelsGroupLayer:
         self._check_running()
         state = self._groups.get(group)
         if state is None:
-            state = self._groups[group] = _Group(self.group_channel(group))
+            state = self._groups[group] = _Group(group, self.group_channel(group))
         state.members[receiver.channel_name] = receiver
         try:
-            await self._sync_subscription(group)
+            await self._sync_subscription(state)
         except BaseException:
             state.members.pop(receiver.channel_name, None)
             if not state.members and state.subscriber is None and self._groups.get(group) is state:
@@ -193,7 +194,7 @@ class ChannelsGroupLayer:
             return
         state.members.pop(receiver.channel_name, None)
         if not state.members:
-            await self._sync_subscription(group)
+            await self._sync_subscription(state)
 
     async def send_group(self, group: str, envelope: Envelope) -> None:
         self._check_running()
@@ -222,22 +223,19 @@ class ChannelsGroupLayer:
                 "`async with chanx.ext.litestar.testing.running(app)`)"
             )
 
-    async def _sync_subscription(self, group: str) -> None:
+    async def _sync_subscription(self, state: _Group) -> None:
         """Subscribe a group that has members and no subscription; drop an empty one."""
-        assert self._lock is not None
-        async with self._lock:
-            state = self._groups.get(group)
-            if state is None:
-                return
+        async with state.lock:
             if state.members and state.subscriber is None:
                 state.replayed = await self._history_ids(state.channel)
                 state.subscriber = await self.plugin.subscribe(state.channel)
                 state.reader = asyncio.get_running_loop().create_task(
                     self._read(state.subscriber, self._group_reader(state)),
-                    name=f"chanx group {group}",
+                    name=f"chanx {state.channel}",
                 )
-            elif not state.members:
-                del self._groups[group]
+            elif not state.members and self._groups.get(state.name) is state:
+                # A later join makes a new state (and subscription) for the name.
+                del self._groups[state.name]
                 if state.subscriber is not None and self._running:
                     # Ends the reader: the plugin puts the end marker in its stream.
                     await self.plugin.unsubscribe(state.subscriber, state.channel)

@@ -2,10 +2,10 @@
 
 ``Consumer.as_route_handler(path, ...)`` returns a :class:`ConsumerRouteHandler`: a
 ``WebsocketRouteHandler`` that goes wherever Litestar takes route handlers (the app, a
-``Router``), with Litestar's guards, dependencies, middleware and ``opt``. Its function's
-signature is the consumer's ``on_connect`` hook, so Litestar resolves for the consumer
-what it resolves for any handler: path, query, header and cookie parameters and
-dependencies.
+``Router``, a ``Controller`` attribute), with Litestar's guards, dependencies, middleware
+and ``opt``. Its function's signature is the consumer's ``on_connect`` hook, so Litestar
+resolves for the consumer what it resolves for any handler: path, query, header and
+cookie parameters and dependencies.
 
 Guards run in :class:`GuardGate`, the handler's innermost middleware: after the
 authentication middleware (``connection.user`` is set), before dependencies are resolved;
@@ -16,6 +16,7 @@ with the chanx ``authentication`` message instead of Litestar's bare close.
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Awaitable, Callable
 from copy import copy
@@ -51,6 +52,13 @@ class ConsumerRouteHandler(WebsocketRouteHandler):
         self.consumer_class = consumer_class
         super().__init__(path, middleware=[*(middleware or []), GuardGate], **kwargs)
         self(handler_function(consumer_class))
+
+    @property
+    def fn(self) -> Any:
+        """The handler function. A ``Controller`` binds its handlers' functions to itself;
+        a consumer's takes no controller, so the binding is dropped here."""
+        function = super().fn
+        return function.__func__ if isinstance(function, types.MethodType) else function
 
     async def authorize_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         """Guards ran in :class:`GuardGate` already; run them here only if it did not."""
