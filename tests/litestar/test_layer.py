@@ -10,13 +10,20 @@ from contextlib import AsyncExitStack
 
 import httpx
 import pytest
-from litestar import Litestar
+from litestar import Litestar, Response, post
+from litestar.background_tasks import BackgroundTask
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
 from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
 from chanx.core.layer import EventEnvelope
-from chanx.ext.litestar import ChannelsGroupLayer, layer_of, standalone_layer, use_app
+from chanx.ext.litestar import (
+    ChannelsGroupLayer,
+    ChanxPlugin,
+    layer_of,
+    standalone_layer,
+    use_app,
+)
 from chanx.ext.litestar.layer import MAX_CHANNEL_LENGTH
 from chanx.ext.litestar.testing import memory_channels, running
 from chanx.testing import WebsocketCommunicator
@@ -315,3 +322,31 @@ async def test_layer_envelopes_on_the_wire_carry_origin_and_sequence() -> None:
     assert group["seq"] == 1
     assert direct["to"] == f"{layer.prefix}i.other!7"
     assert direct["seq"] == 2
+
+
+async def test_background_tasks_of_a_request_reach_their_own_app() -> None:
+    """A Litestar ``BackgroundTask`` runs after the response, still in the request's
+    context: its class-level sender uses the app that served the request."""
+
+    @post("/later", status_code=202)
+    async def later() -> Response[None]:
+        task = BackgroundTask(ChatConsumer.broadcast_event, event("after the response"), "users")
+        return Response(None, status_code=202, background=task)
+
+    def build() -> Litestar:
+        return Litestar(
+            route_handlers=[ChatConsumer.as_route_handler("/ws/chat"), later],
+            plugins=[memory_channels(), ChanxPlugin()],
+        )
+
+    async with running(build()) as a, running(build()) as b:
+        transport = httpx.ASGITransport(app=b)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://b") as http,
+            WebsocketCommunicator(a, "/ws/chat") as on_a,
+            WebsocketCommunicator(b, "/ws/chat") as on_b,
+        ):
+            assert (await http.post("/later")).status_code == 202
+            got = await on_b.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
+            assert got == [notification("after the response")]
+            await on_a.receive_nothing()
