@@ -277,3 +277,25 @@ async def test_a_guard_that_crashes_keeps_litestars_close(
 def test_requires_user_and_from_guard_are_plain_callables() -> None:
     assert callable(requires_user)
     assert from_guard(requires_user).__name__ == "from_guard(requires_user)"
+
+
+async def failing_user() -> str:
+    raise NotAuthorizedException("no user")
+
+
+class NeedsUserDependency(AsyncJsonWebsocketConsumer):
+    async def on_connect(self, user: NamedDependency[str]) -> None:
+        self.name = user
+
+
+async def test_a_dependency_that_refuses_keeps_litestars_close() -> None:
+    """Dependencies are resolved inside Litestar's own error handling, out of chanx's
+    reach: authenticate in middleware or guards to get the chanx refusal."""
+    app = Litestar(
+        route_handlers=[NeedsUserDependency.as_route_handler("/ws")],
+        dependencies={"user": Provide(failing_user)},
+        plugins=[memory_channels(), ChanxPlugin()],
+    )
+    async with running(app):
+        comm = WebsocketCommunicator(app, "/ws")
+        assert await comm.connect() == (False, 4500)
