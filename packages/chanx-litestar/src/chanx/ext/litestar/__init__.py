@@ -1,1 +1,33 @@
-"""chanx adapter for litestar."""
+"""chanx for Litestar: consumers as route handlers, groups over the ChannelsPlugin,
+guards and authentication middleware as chanx authentication.
+
+::
+
+    app = Litestar(
+        route_handlers=[ChatConsumer.as_route_handler("/ws/chat")],
+        plugins=[
+            ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True),
+            ChanxPlugin(),
+        ],
+    )
+"""
+
+from chanx.ext.litestar.auth import from_guard, requires_user
+from chanx.ext.litestar.layer import ChannelsGroupLayer
+from chanx.ext.litestar.plugin import ChanxMiddleware, ChanxPlugin, standalone_layer
+from chanx.ext.litestar.registry import layer_of, use_app
+from chanx.ext.litestar.routing import ConsumerRouteHandler
+from chanx.ext.litestar.websocket import AsyncJsonWebsocketConsumer
+
+__all__ = [
+    "AsyncJsonWebsocketConsumer",
+    "ChannelsGroupLayer",
+    "ChanxMiddleware",
+    "ChanxPlugin",
+    "ConsumerRouteHandler",
+    "from_guard",
+    "layer_of",
+    "requires_user",
+    "standalone_layer",
+    "use_app",
+]

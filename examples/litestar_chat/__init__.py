@@ -1,0 +1,1 @@
+"""A Litestar chat on chanx: rooms, notifications, a streamed story, authenticated admin."""

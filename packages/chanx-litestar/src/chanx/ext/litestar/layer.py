@@ -1,0 +1,318 @@
+"""chanx groups over Litestar's ``ChannelsPlugin``: whatever backend the app configures.
+
+Mapping (one :class:`ChannelsGroupLayer` per app and process):
+
+* a group is one plugin channel, ``<prefix>g.<group>``; the process holds one plugin
+  subscription per group that has local members, not one per connection;
+* each process has an inbox channel, ``<prefix>i.<origin>``; a connection's channel name
+  is ``<inbox>!<n>``, so ``send_to`` knows which process to publish to;
+* local members are delivered to directly; the envelope is then published once (core
+  wire format plus ``origin``/``seq``) for the other processes, and each process drops
+  its own echo. A group message is serialized once per broadcast, whatever the number
+  of members or processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from chanx.core.layer import (
+    Envelope,
+    Receiver,
+    deliver_all,
+    envelope_from_wire,
+    envelope_to_wire,
+)
+from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.channels.plugin import ChannelsException
+from litestar.exceptions import ImproperlyConfiguredException
+
+logger = logging.getLogger("chanx.litestar")
+
+MAX_CHANNEL_LENGTH = 63
+"""Longest channel name used (PostgreSQL's identifier limit); longer group names are hashed."""
+MAX_PREFIX_LENGTH = 32
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+@dataclass(eq=False)
+class _Group:
+    name: str
+    channel: str
+    members: dict[str, Receiver] = field(default_factory=dict)
+    subscriber: Subscriber | None = None
+    reader: asyncio.Task[None] | None = None
+    # (origin, seq) of messages a backend with history replays on subscribe: not news.
+    replayed: set[tuple[str, int]] = field(default_factory=set)
+    # Serializes this group's subscribe/unsubscribe; other groups proceed meanwhile.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class ChannelsGroupLayer:
+    """A :class:`~chanx.core.layer.GroupLayer` on a Litestar ``ChannelsPlugin``.
+
+    :class:`~chanx.ext.litestar.ChanxPlugin` creates one per app and starts it with the app;
+    :func:`~chanx.ext.litestar.standalone_layer` makes one for processes without an app.
+    The plugin must allow arbitrary channels (groups and inboxes are created at runtime).
+    All processes of one deployment must use the same ``prefix``.
+    """
+
+    def __init__(self, plugin: ChannelsPlugin, *, prefix: str = "chanx.") -> None:
+        if len(prefix.encode()) > MAX_PREFIX_LENGTH:
+            raise ImproperlyConfiguredException(
+                f"chanx channel prefix {prefix!r} is longer than {MAX_PREFIX_LENGTH} bytes"
+            )
+        self.plugin = plugin
+        self.prefix = prefix
+        self.consumers: set[type] = set()
+        """Consumer classes mounted on this layer's app (for class-level senders)."""
+        self._origin = ""
+        self._inbox = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running = False
+        self._receivers: dict[str, Receiver] = {}
+        self._groups: dict[str, _Group] = {}
+        self._names = itertools.count(1)
+        self._seq = itertools.count(1)
+        self._inbox_subscriber: Subscriber | None = None
+        self._inbox_reader: asyncio.Task[None] | None = None
+        self._history = True  # until the backend says it keeps none
+
+    def __repr__(self) -> str:
+        state = f"origin={self._origin}" if self._running else "stopped"
+        return f"<ChannelsGroupLayer prefix={self.prefix!r} {state}>"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
+
+    @property
+    def running(self) -> bool:
+        """Started (the app's lifespan is running) and not stopped."""
+        return self._running
+
+    @property
+    def inbox(self) -> str:
+        """This process's inbox channel (for ``send_to`` from other processes)."""
+        return self._inbox
+
+    async def start(self) -> None:
+        """Subscribe this process's inbox. The plugin must be started already."""
+        if self._running:
+            return
+        self._origin = uuid.uuid4().hex[:16]
+        self._inbox = f"{self.prefix}i.{self._origin}"
+        self._loop = asyncio.get_running_loop()
+        try:
+            subscriber = await self.plugin.subscribe(self._inbox)
+        except ChannelsException as exc:
+            raise ImproperlyConfiguredException(
+                "chanx creates channels at runtime (one per group and one inbox per process): "
+                "configure ChannelsPlugin(..., arbitrary_channels_allowed=True)"
+            ) from exc
+        self._inbox_subscriber = subscriber
+        self._inbox_reader = self._loop.create_task(
+            self._read(subscriber, self._from_inbox), name=f"chanx inbox {self._inbox}"
+        )
+        self._running = True
+
+    async def stop(self) -> None:
+        """Stop reading and forget every receiver and group.
+
+        Runs at app shutdown, when the plugin may be shut down already: it makes no
+        plugin calls, the plugin's own shutdown ends its subscriptions.
+        """
+        self._running = False
+        tasks = [self._inbox_reader, *(g.reader for g in self._groups.values())]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t in tasks if t is not None), return_exceptions=True)
+        self._inbox_reader = self._inbox_subscriber = None
+        self._groups.clear()
+        self._receivers.clear()
+
+    # ------------------------------------------------------------------ names
+
+    def group_channel(self, group: str) -> str:
+        """The plugin channel that carries ``group``."""
+        name = f"{self.prefix}g.{group}"
+        if len(name.encode()) <= MAX_CHANNEL_LENGTH:
+            return name
+        return f"{self.prefix}h.{hashlib.sha256(group.encode()).hexdigest()[:40]}"
+
+    def group_names(self) -> list[str]:
+        """Groups with members in this process (for tests and introspection)."""
+        return list(self._groups)
+
+    def members(self, group: str) -> list[str]:
+        """Channel names of ``group``'s members in this process."""
+        state = self._groups.get(group)
+        return list(state.members) if state else []
+
+    # ------------------------------------------------------------------ GroupLayer
+
+    async def add_receiver(self, receiver: Receiver) -> str:
+        self._check_running()
+        name = f"{self._inbox}!{next(self._names)}"
+        self._receivers[name] = receiver
+        return name
+
+    async def remove_receiver(self, receiver: Receiver) -> None:
+        self._receivers.pop(receiver.channel_name, None)
+
+    async def join(self, group: str, receiver: Receiver) -> None:
+        self._check_running()
+        state = self._groups.get(group)
+        if state is None:
+            state = self._groups[group] = _Group(group, self.group_channel(group))
+        state.members[receiver.channel_name] = receiver
+        try:
+            await self._sync_subscription(state)
+        except BaseException:
+            state.members.pop(receiver.channel_name, None)
+            if not state.members and state.subscriber is None and self._groups.get(group) is state:
+                del self._groups[group]
+            raise
+
+    async def leave(self, group: str, receiver: Receiver) -> None:
+        state = self._groups.get(group)
+        if state is None:
+            return
+        state.members.pop(receiver.channel_name, None)
+        if not state.members:
+            await self._sync_subscription(state)
+
+    async def send_group(self, group: str, envelope: Envelope) -> None:
+        self._check_running()
+        state = self._groups.get(group)
+        if state is not None and state.members:
+            await deliver_all(tuple(state.members.values()), envelope)
+        await self._publish(self.group_channel(group), envelope)
+
+    async def send_to(self, channel_name: str, envelope: Envelope) -> None:
+        self._check_running()
+        inbox, separator, _ = channel_name.rpartition("!")
+        if inbox == self._inbox:
+            await self._deliver_to(channel_name, envelope)
+        elif separator and inbox.startswith(f"{self.prefix}i."):
+            await self._publish(inbox, envelope, to=channel_name)
+        else:
+            logger.warning("send_to %r: not a chanx channel name of this deployment", channel_name)
+
+    # ------------------------------------------------------------------ internals
+
+    def _check_running(self) -> None:
+        if not self._running:
+            raise RuntimeError(
+                "the chanx layer is not running: the Litestar app's lifespan has not started "
+                "(serve it with an ASGI server, or in tests use "
+                "`async with chanx.ext.litestar.testing.running(app)`)"
+            )
+
+    async def _sync_subscription(self, state: _Group) -> None:
+        """Subscribe a group that has members and no subscription; drop an empty one."""
+        async with state.lock:
+            if state.members and state.subscriber is None:
+                state.replayed = await self._history_ids(state.channel)
+                state.subscriber = await self.plugin.subscribe(state.channel)
+                state.reader = asyncio.get_running_loop().create_task(
+                    self._read(state.subscriber, self._group_reader(state)),
+                    name=f"chanx {state.channel}",
+                )
+            elif not state.members and self._groups.get(state.name) is state:
+                # A later join makes a new state (and subscription) for the name.
+                del self._groups[state.name]
+                if state.subscriber is not None and self._running:
+                    # Ends the reader: the plugin puts the end marker in its stream.
+                    await self.plugin.unsubscribe(state.subscriber, state.channel)
+
+    async def _history_ids(self, channel: str) -> set[tuple[str, int]]:
+        """Messages a backend with history (Redis streams) will replay on subscribe."""
+        if not self._history:
+            return set()
+        probe = Subscriber(self.plugin)
+        try:
+            await self.plugin.put_subscriber_history(probe, channel)
+        except NotImplementedError:
+            self._history = False
+            return set()
+        await probe.put(None)
+        found: set[tuple[str, int]] = set()
+        async for data in probe.iter_events():
+            wire = _parse(data)
+            if wire is not None:
+                found.add((wire.get("origin", ""), wire.get("seq", 0)))
+        return found
+
+    async def _publish(self, channel: str, envelope: Envelope, to: str | None = None) -> None:
+        wire = envelope_to_wire(envelope)
+        wire["origin"] = self._origin
+        wire["seq"] = next(self._seq)
+        if to is not None:
+            wire["to"] = to
+        await self.plugin.wait_published(_encode(wire), channel)
+
+    def _group_reader(self, state: _Group) -> Callable[[dict[str, Any], Envelope], Awaitable[None]]:
+        async def deliver(wire: dict[str, Any], envelope: Envelope) -> None:
+            if state.replayed:
+                key = (wire.get("origin", ""), wire.get("seq", 0))
+                if key in state.replayed:
+                    state.replayed.discard(key)
+                    return
+            if state.members:
+                await deliver_all(tuple(state.members.values()), envelope)
+
+        return deliver
+
+    async def _deliver_to(self, channel_name: str, envelope: Envelope) -> None:
+        receiver = self._receivers.get(channel_name)
+        if receiver is not None:
+            await deliver_all((receiver,), envelope)
+
+    async def _from_inbox(self, wire: dict[str, Any], envelope: Envelope) -> None:
+        to = wire.get("to")
+        if isinstance(to, str):
+            await self._deliver_to(to, envelope)
+
+    async def _read(
+        self,
+        subscriber: Subscriber,
+        deliver: Callable[[dict[str, Any], Envelope], Awaitable[None]],
+    ) -> None:
+        """Deliver what other processes publish on one subscription, until it ends."""
+        async for data in subscriber.iter_events():
+            wire = _parse(data)
+            if wire is None or wire.get("origin") == self._origin:
+                continue
+            try:
+                envelope = envelope_from_wire(wire)
+            except (KeyError, ValueError):
+                logger.warning("ignored a malformed chanx envelope", exc_info=True)
+                continue
+            try:
+                await deliver(wire, envelope)
+            except Exception:  # pragma: no cover - deliver_all isolates receivers already
+                logger.exception("chanx delivery failed")
+
+
+def _parse(data: bytes) -> dict[str, Any] | None:
+    try:
+        wire = _decode(data)
+    except msgspec.DecodeError:
+        logger.warning("ignored a message that is not a chanx envelope (%d bytes)", len(data))
+        return None
+    return wire

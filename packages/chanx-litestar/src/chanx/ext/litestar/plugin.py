@@ -1,0 +1,142 @@
+"""``ChanxPlugin``: wires an app's ``ChannelsPlugin`` in as chanx's group layer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+from chanx.ext.litestar.auth import STARTED_KEY, is_refusal, refusal, refuse
+from chanx.ext.litestar.layer import ChannelsGroupLayer
+from chanx.ext.litestar.registry import STATE_KEY, current_layer, mark_running, mark_stopped
+from chanx.ext.litestar.routing import ConsumerRouteHandler
+from litestar.channels import ChannelsPlugin
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException, ImproperlyConfiguredException
+from litestar.middleware import DefineMiddleware
+from litestar.plugins import InitPlugin
+
+if TYPE_CHECKING:
+    from litestar.channels.backends.base import ChannelsBackend
+    from litestar.config.app import AppConfig
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
+
+class ChanxPlugin(InitPlugin):
+    """Runs chanx groups and events over the app's ``ChannelsPlugin``.
+
+    ``Litestar(plugins=[ChannelsPlugin(backend=..., arbitrary_channels_allowed=True),
+    ChanxPlugin()])``. On app init it creates the app's
+    :class:`~chanx.ext.litestar.layer.ChannelsGroupLayer` (``app.state["chanx_layer"]``)
+    and adds :class:`ChanxMiddleware`; the layer starts after the plugins have started
+    and stops at shutdown.
+
+    ``channels`` picks the ``ChannelsPlugin`` when the app has several; ``prefix`` starts
+    every channel name chanx uses (the same in every process of a deployment; a distinct
+    one separates deployments, or test runs, sharing a Redis or PostgreSQL server).
+    """
+
+    __slots__ = ("channels", "prefix")
+
+    def __init__(self, *, channels: ChannelsPlugin | None = None, prefix: str = "chanx.") -> None:
+        self.channels = channels
+        self.prefix = prefix
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        channels = self._channels_plugin(app_config)
+        layer = ChannelsGroupLayer(channels, prefix=self.prefix)
+        app_config.state[STATE_KEY] = layer
+        # Outermost, so it also sees refusals raised by authentication middleware.
+        app_config.middleware.insert(0, DefineMiddleware(ChanxMiddleware, layer=layer))
+
+        async def start_layer() -> None:
+            await layer.start()
+            mark_running(layer)
+
+        async def stop_layer() -> None:
+            mark_stopped(layer)
+            await layer.stop()
+
+        app_config.on_startup.append(start_layer)
+        app_config.on_shutdown.append(stop_layer)
+        return app_config
+
+    def _channels_plugin(self, app_config: AppConfig) -> ChannelsPlugin:
+        found = [p for p in app_config.plugins if isinstance(p, ChannelsPlugin)]
+        if self.channels is not None:
+            if self.channels not in found:
+                raise ImproperlyConfiguredException(
+                    "ChanxPlugin(channels=...) names a ChannelsPlugin that is not among the "
+                    "app's plugins"
+                )
+            channels = self.channels
+        elif len(found) == 1:
+            channels = found[0]
+        else:
+            raise ImproperlyConfiguredException(
+                "ChanxPlugin needs the app's ChannelsPlugin: add "
+                "ChannelsPlugin(backend=..., arbitrary_channels_allowed=True) to plugins"
+                if not found
+                else "the app has several ChannelsPlugins: pick one with ChanxPlugin(channels=...)"
+            )
+        # Generated routes for arbitrary channels would let any client listen to any
+        # group's traffic and any connection's events.
+        if getattr(channels, "_create_route_handlers", False) and getattr(
+            channels, "_arbitrary_channels_allowed", False
+        ):
+            raise ImproperlyConfiguredException(
+                "ChannelsPlugin(create_ws_route_handlers=True, arbitrary_channels_allowed=True) "
+                "exposes every chanx channel to any websocket client; use a separate "
+                "ChannelsPlugin for chanx, or declare the generated routes' channels"
+            )
+        return channels
+
+
+class ChanxMiddleware:
+    """Binds the app's layer to each request's context (so class-level senders in HTTP
+    handlers and background tasks use this app), and turns a 4xx ``HTTPException`` raised
+    before a consumer starts (authentication middleware, guards) into the chanx refusal."""
+
+    def __init__(self, app: ASGIApp, layer: ChannelsGroupLayer) -> None:
+        self.app = app
+        self.layer = layer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = current_layer.set(self.layer)
+        try:
+            handler = scope.get("route_handler")
+            websocket = scope["type"] == ScopeType.WEBSOCKET
+            if not websocket or not isinstance(handler, ConsumerRouteHandler):
+                await self.app(scope, receive, send)
+                return
+            try:
+                await self.app(scope, receive, send)
+            except HTTPException as exc:
+                if scope.get(STARTED_KEY) or not is_refusal(exc):
+                    raise
+                chanx_scope = cast("dict[str, Any]", scope)
+                await refuse(handler.consumer_class, chanx_scope, receive, send, refusal(exc))  # type: ignore[arg-type]
+        finally:
+            current_layer.reset(token)
+
+
+@asynccontextmanager
+async def standalone_layer(
+    backend: ChannelsBackend, *, prefix: str = "chanx."
+) -> AsyncIterator[ChannelsGroupLayer]:
+    """A layer for a process with no Litestar app (a worker, a script): within the block,
+    class-level senders (``Consumer.broadcast_event``, ``send_event``) publish through
+    ``backend`` to the apps that share it and ``prefix``.
+
+    ``backend`` is a fresh channels backend configured like the apps' (same Redis or
+    PostgreSQL server).
+    """
+    async with ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True) as plugin:
+        layer = ChannelsGroupLayer(plugin, prefix=prefix)
+        await layer.start()
+        token = current_layer.set(layer)
+        try:
+            yield layer
+        finally:
+            current_layer.reset(token)
+            await layer.stop()

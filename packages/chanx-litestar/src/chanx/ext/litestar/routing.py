@@ -1,0 +1,149 @@
+"""Consumers as Litestar websocket route handlers.
+
+``Consumer.as_route_handler(path, ...)`` returns a :class:`ConsumerRouteHandler`: a
+``WebsocketRouteHandler`` that goes wherever Litestar takes route handlers (the app, a
+``Router``, a ``Controller`` attribute), with Litestar's guards, dependencies, middleware
+and ``opt``. Its function's signature is the consumer's ``on_connect`` hook, so Litestar
+resolves for the consumer what it resolves for any handler: path, query, header and
+cookie parameters and dependencies.
+
+Guards run in :class:`GuardGate`, the handler's innermost middleware: after the
+authentication middleware (``connection.user`` is set), before dependencies are resolved;
+a refusal then reaches :class:`~chanx.ext.litestar.plugin.ChanxMiddleware`, which answers
+with the chanx ``authentication`` message instead of Litestar's bare close.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Awaitable, Callable
+from copy import copy
+from typing import TYPE_CHECKING, Any, cast
+
+from chanx.core.asgi import run_consumer
+from chanx.ext.litestar.auth import GUARDS_KEY, STARTED_KEY, is_refusal, refusal, refuse
+from chanx.ext.litestar.registry import layer_of
+from litestar import WebSocket
+from litestar.exceptions import HTTPException, ImproperlyConfiguredException
+from litestar.handlers import WebsocketRouteHandler
+
+if TYPE_CHECKING:
+    from chanx.ext.litestar.websocket import AsyncJsonWebsocketConsumer
+    from litestar import Litestar
+    from litestar.connection import ASGIConnection
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
+
+class ConsumerRouteHandler(WebsocketRouteHandler):
+    """The route handler of one consumer class (see ``as_route_handler``)."""
+
+    __slots__ = ("consumer_class",)
+
+    def __init__(
+        self,
+        path: str | list[str] | None,
+        *,
+        consumer_class: type[AsyncJsonWebsocketConsumer],
+        middleware: list[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.consumer_class = consumer_class
+        super().__init__(path, middleware=[*(middleware or []), GuardGate], **kwargs)
+        self(handler_function(consumer_class))
+
+    @property
+    def fn(self) -> Any:
+        """The handler function. A ``Controller`` binds its handlers' functions to itself;
+        a consumer's takes no controller, so the binding is dropped here."""
+        function = super().fn
+        return function.__func__ if isinstance(function, types.MethodType) else function
+
+    async def authorize_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        """Guards ran in :class:`GuardGate` already; run them here only if it did not."""
+        if connection.scope.get(GUARDS_KEY) is not True:
+            await super().authorize_connection(connection)
+
+    def on_registration(self, app: Litestar) -> None:
+        super().on_registration(app)
+        layer_of(app).consumers.add(self.consumer_class)
+
+
+class GuardGate:
+    """Runs the route's guards (every layer's) before dependencies are resolved."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = cast("ConsumerRouteHandler", scope["route_handler"])
+        guards = handler.resolve_guards()
+        if guards:
+            connection = handler.resolve_websocket_class()(scope, receive, send)
+            for guard in guards:
+                await guard(connection, copy(handler))  # type: ignore[misc]
+        scope[GUARDS_KEY] = True  # type: ignore[literal-required]
+        await self.app(scope, receive, send)
+
+
+def handler_function(
+    consumer_class: type[AsyncJsonWebsocketConsumer],
+) -> Callable[..., Awaitable[None]]:
+    """The handler function Litestar calls: ``(socket, **what on_connect asks for)``."""
+    hook = consumer_class.on_connect
+    where = f"{consumer_class.__qualname__}.on_connect"
+    try:
+        hints = typing.get_type_hints(hook, include_extras=True)
+    except Exception as exc:
+        raise ImproperlyConfiguredException(
+            f"cannot resolve the annotations of {where}: {exc}"
+        ) from exc
+    parameters = [inspect.Parameter("socket", inspect.Parameter.KEYWORD_ONLY, annotation=WebSocket)]
+    wants_socket = False
+    for parameter in list(inspect.signature(hook).parameters.values())[1:]:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise ImproperlyConfiguredException(f"{where}: name each parameter (no *args/**kwargs)")
+        if parameter.kind is parameter.POSITIONAL_ONLY:
+            raise ImproperlyConfiguredException(f"{where}: no positional-only parameters")
+        if parameter.name == "socket":
+            wants_socket = True
+            continue
+        parameters.append(
+            parameter.replace(
+                kind=inspect.Parameter.KEYWORD_ONLY,
+                annotation=hints.get(parameter.name, Any),
+            )
+        )
+
+    async def consumer_handler(socket: WebSocket[Any, Any, Any], **kwargs: Any) -> None:
+        if wants_socket:
+            kwargs["socket"] = socket
+        await serve(consumer_class, socket, kwargs)
+
+    consumer_handler.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
+    consumer_handler.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    consumer_handler.__name__ = consumer_handler.__qualname__ = consumer_class.__name__
+    return consumer_handler
+
+
+async def serve(
+    consumer_class: type[AsyncJsonWebsocketConsumer],
+    socket: WebSocket[Any, Any, Any],
+    on_connect_kwargs: dict[str, Any],
+) -> None:
+    """Run one connection: ``on_connect`` with its Litestar values, then the engine."""
+    scope = cast("dict[str, Any]", socket.scope)
+    scope[STARTED_KEY] = True
+    consumer = consumer_class()
+    consumer.websocket = socket
+    consumer.user = scope.get("user")
+    consumer.auth = scope.get("auth")
+    try:
+        await consumer.on_connect(**on_connect_kwargs)
+    except HTTPException as exc:
+        if not is_refusal(exc):
+            raise
+        await refuse(consumer_class, scope, socket.receive, socket.send, refusal(exc))  # type: ignore[arg-type]
+        return
+    await run_consumer(consumer, scope, socket.receive, socket.send)  # type: ignore[arg-type]

@@ -1,0 +1,87 @@
+"""Testing Litestar consumers with :class:`chanx.testing.WebsocketCommunicator`.
+
+The communicator drives the app in-process; the app's lifespan must be running so that
+its ``ChannelsPlugin`` and chanx layer are started. A pytest fixture::
+
+    @pytest.fixture
+    async def app():
+        async with running(create_app(memory_channels())) as app:
+            yield app
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from chanx.testing import WebsocketCommunicator
+from chanx.testing.base import DEFAULT_TIMEOUT
+from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+
+
+def memory_channels(**kwargs: Any) -> ChannelsPlugin:
+    """A ``ChannelsPlugin`` on a fresh in-memory backend, arbitrary channels allowed
+    (``kwargs`` go to ``ChannelsPlugin``)."""
+    kwargs.setdefault("arbitrary_channels_allowed", True)
+    return ChannelsPlugin(backend=MemoryChannelsBackend(), **kwargs)
+
+
+@asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[Litestar]:
+    """Run ``app``'s lifespan (startup, then shutdown at the end of the block).
+
+    The lifespan runs in a task of its own, so entering and leaving it from different
+    tasks (as pytest-asyncio does with async fixtures) is fine. A startup failure is
+    raised here.
+    """
+    started = asyncio.Event()
+    stop = asyncio.Event()
+
+    async def lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.get_running_loop().create_task(lifespan(), name="litestar lifespan")
+    waiter = asyncio.ensure_future(started.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        with suppress(asyncio.CancelledError):
+            await waiter
+    if task.done():
+        _raise_startup_error(task)
+    try:
+        yield app
+    finally:
+        stop.set()
+        await task
+
+
+def _raise_startup_error(task: asyncio.Task[None]) -> None:
+    error = task.exception()
+    # Litestar's lifespan runs in a task group: show the error, not a group of one.
+    grouped: tuple[BaseException, ...]
+    while len(grouped := getattr(error, "exceptions", ())) == 1:
+        error = grouped[0]
+    if error is None:
+        raise RuntimeError("the app's lifespan ended during startup")
+    raise error
+
+
+class AuthenticatedCommunicator(WebsocketCommunicator):
+    """A communicator for routes behind authentication: :meth:`connect` (and ``async
+    with``) fails unless the server admitted the connection, saying why it did not."""
+
+    async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
+        result = await super().connect(timeout)
+        await self.assert_authenticated_status_ok(timeout)
+        return result
+
+
+__all__ = ["AuthenticatedCommunicator", "memory_channels", "running"]

@@ -1,0 +1,17 @@
+"""The example app on an in-memory channels backend, its lifespan running, per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar import Litestar
+
+from chanx.ext.litestar.testing import memory_channels, running
+from examples.litestar_chat.app import create_app
+
+
+@pytest.fixture
+async def app() -> AsyncIterator[Litestar]:
+    async with running(create_app(memory_channels())) as app:
+        yield app
