@@ -270,7 +270,10 @@ async def test_a_failing_block_is_not_hidden_by_cleanup_errors() -> None:
         await receive()
         raise LookupError("cleanup would raise this")
 
-    with pytest.raises(ValueError, match="the test's own failure"):
+    async def failing_test() -> None:
         async with WebsocketCommunicator(crashing, "/") as comm:
             await comm.send_json({})
             raise ValueError("the test's own failure")
+
+    with pytest.raises(ValueError, match="the test's own failure"):
+        await failing_test()
