@@ -1,16 +1,23 @@
-"""Real server processes for end-to-end tests: free ports, start, wait, stop."""
+"""Real server processes for end-to-end and Redis tests: free ports, start-up detected
+from a log line or an open port (no sleeps as synchronisation), always stopped afterwards.
+Every test that starts a process goes through here."""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED_REDIS = os.environ.get("CHANX_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_SERVER = os.environ.get("CHANX_REDIS_SERVER", "/usr/bin/redis-server")
+REDIS_READY = "Ready to accept connections"
 
 
 def free_port() -> int:
@@ -20,44 +27,136 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for_port(
-    port: int, process: subprocess.Popen[str] | None = None, timeout: float = 20.0
-) -> None:
-    """Return once something accepts TCP connections on ``port``; fail with the
-    process's output if it exits first or the port stays closed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listened on port {port} within {timeout}s")
+def python(*args: str) -> list[str]:
+    """A command line running this test environment's Python."""
+    return [sys.executable, *args]
+
+
+class Server:
+    """A child process whose output is collected as it comes (so it never blocks on a
+    full pipe) and can be waited on, for a line or for a listening port."""
+
+    def __init__(
+        self, args: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path = ROOT
+    ) -> None:
+        self.args = list(args)
+        self.proc = subprocess.Popen(
+            self.args,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self._output = bytearray()
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        for chunk in iter(lambda: os.read(fd, 65536), b""):
+            with self._changed:
+                self._output += chunk
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        with self._changed:
+            return self._output.decode(errors="replace")
+
+    def _exited(self) -> bool:
+        return self.proc.poll() is not None and not self._reader.is_alive()
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> None:
+        """Until ``text`` appears in the output; fails with the output otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while text.encode() not in self._output:
+                left = deadline - time.monotonic()
+                if self._exited():
+                    raise AssertionError(f"{self.args!r} exited:\n{self.output}")
+                if left <= 0:
+                    raise AssertionError(
+                        f"{text!r} not seen from {self.args!r} in {timeout}s:\n{self.output}"
+                    )
+                self._changed.wait(left)
+
+    def wait_for_port(self, port: int, timeout: float = 20.0) -> None:
+        """Until something accepts connections on ``port``; fails with the output if the
+        process exits first or the port stays closed."""
+        deadline = time.monotonic() + timeout
+        while not port_open(port):
+            if self._exited():
+                raise AssertionError(f"{self.args!r} exited:\n{self.output}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing listened on {port} in {timeout}s:\n{self.output}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Terminate (kill after 10 s) and collect the output."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def kill(self) -> None:
+        """Kill at once: no goodbye to its clients."""
+        self.proc.kill()
+        self.proc.wait()
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def server(
+    args: Sequence[str], ready: str, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
+    """Start ``args``, wait until its output shows ``ready``, stop it on exit."""
+    started = Server(args, env)
+    try:
+        started.wait_for(ready)
+        yield started
+    finally:
+        started.stop()
 
 
 @contextmanager
 def running(
-    command: Sequence[str], port: int, env: Mapping[str, str] | None = None, cwd: Path = ROOT
-) -> Iterator[subprocess.Popen[str]]:
+    command: Sequence[str], port: int, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
     """Run ``command`` (which serves on ``port``) for the duration of the block."""
-    process = subprocess.Popen(
-        list(command),
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    started = Server(command, env)
     try:
-        wait_for_port(port, process)
-        yield process
+        started.wait_for_port(port)
+        yield started
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        started.stop()
+
+
+def redis_args(port: int) -> list[str]:
+    """A redis-server of the test's own (never the shared one), without persistence."""
+    options = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    return [REDIS_SERVER, "--port", str(port), *options]
+
+
+@contextmanager
+def private_redis(port: int | None = None) -> Iterator[tuple[int, Server]]:
+    """A private Redis for outage and restart tests; yields ``(port, server)``."""
+    port = port or free_port()
+    with server(redis_args(port), REDIS_READY) as started:
+        yield port, started

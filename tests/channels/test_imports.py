@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.channels.servers import REPO
+from tests.servers import ROOT as REPO
 
 WITHOUT_DAPHNE = textwrap.dedent(
     """

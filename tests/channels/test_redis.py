@@ -24,7 +24,6 @@ from chanx.ext.channels.websocket import LAYER_FAILURE_CLOSE_CODE, AsyncJsonWebs
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
 from chanx.testing import ConnectionClosed, WebsocketCommunicator
-from tests.channels.servers import REDIS_READY, SHARED_REDIS, Server, free_port, redis_args
 from tests.conformance.behaviours import (
     NoticeEvent,
     NoticeReply,
@@ -34,6 +33,7 @@ from tests.conformance.behaviours import (
     ShoutPayload,
     Text,
 )
+from tests.servers import REDIS_READY, SHARED_REDIS, Server, free_port, redis_args
 
 BACKENDS = {"redis": RedisChannelLayer, "pubsub": RedisPubSubChannelLayer}
 

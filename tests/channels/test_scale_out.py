@@ -18,7 +18,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.channels.servers import REPO, SHARED_REDIS, Server, free_port, python
+from tests.servers import ROOT as REPO
+from tests.servers import SHARED_REDIS, Server, free_port, python
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 

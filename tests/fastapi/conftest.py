@@ -3,41 +3,14 @@ unique channel prefixes."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-SHARED_REDIS_URL = os.environ.get("CHANX_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REDIS_SERVER = os.environ.get("CHANX_REDIS_SERVER", "/usr/bin/redis-server")
+from tests.servers import REDIS_READY, SHARED_REDIS, Server, free_port, redis_args
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for_port(
-    port: int, timeout: float = 10.0, process: subprocess.Popen[bytes] | None = None
-) -> None:
-    """Until something accepts TCP connections on ``port`` (a server's readiness)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listens on port {port} after {timeout}s") from None
-            time.sleep(0.02)
+SHARED_REDIS_URL = SHARED_REDIS
 
 
 @pytest.fixture
@@ -64,33 +37,19 @@ class PrivateRedis:
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.server: Server | None = None
 
     def start(self) -> None:
-        assert self.process is None
-        self.process = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port, process=self.process)
+        assert self.server is None
+        self.server = Server(redis_args(self.port))
+        self.server.wait_for(REDIS_READY)
 
     def stop(self) -> None:
         """Kill the server at once (no goodbye to its clients)."""
-        process, self.process = self.process, None
-        if process is not None:
-            process.kill()
-            process.wait()
+        server, self.server = self.server, None
+        if server is not None:
+            server.kill()
+            server.stop()
 
 
 @pytest.fixture

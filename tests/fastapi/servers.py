@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
 import httpx
 
-from tests.fastapi.conftest import free_port, wait_for_port
+from tests.servers import Server, free_port, python
 
-REPO = Path(__file__).resolve().parents[2]
 APP = "examples.fastapi_chat.main:app"
 
 
@@ -21,15 +14,8 @@ class UvicornServer:
 
     def __init__(self, redis_url: str, prefix: str) -> None:
         self.port = free_port()
-        self.env = {
-            **os.environ,
-            "CHANX_REDIS_URL": redis_url,
-            "CHANX_PREFIX": prefix,
-            "PYTHONUNBUFFERED": "1",
-        }
-        # Open for the life of the server object: the child writes to it, output() reads.
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115
-        self.process: subprocess.Popen[bytes] | None = None
+        self.env = {"CHANX_REDIS_URL": redis_url, "CHANX_PREFIX": prefix, "PYTHONUNBUFFERED": "1"}
+        self.server: Server | None = None
 
     @property
     def http(self) -> str:
@@ -39,37 +25,28 @@ class UvicornServer:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def launch(self) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1"]
+    def launch(self) -> Server:
+        command = python("-m", "uvicorn", APP, "--host", "127.0.0.1")
         command += ["--port", str(self.port), "--log-level", "warning"]
-        self.process = subprocess.Popen(
-            command, cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        return self.process
+        self.server = Server(command, self.env)
+        return self.server
 
     def start(self) -> None:
         """Launch and return once it listens (uvicorn listens after its lifespan startup,
         so the layer is connected by then)."""
-        process = self.launch()
+        server = self.launch()
         try:
-            wait_for_port(self.port, timeout=20, process=process)
-        except Exception as exc:
-            self.stop()
-            raise RuntimeError(f"uvicorn did not start: {exc}\n{self.output()}") from exc
+            server.wait_for_port(self.port)
+        except AssertionError:
+            server.stop()
+            raise
 
     def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
+        return self.server.output if self.server is not None else ""
 
     def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if self.server is not None:
+            self.server.stop()
 
     def post(self, path: str, json: object, **options: object) -> httpx.Response:
         return httpx.post(self.http + path, json=json, timeout=10, **options)  # type: ignore[arg-type]

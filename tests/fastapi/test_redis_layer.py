@@ -16,7 +16,8 @@ from chanx.core.layer import Envelope, EventEnvelope, GroupMessage
 from chanx.ext.fastapi import configure_layer
 from chanx.ext.fastapi.redis import RedisGroupLayer, RedisLayerError
 from chanx.ext.fastapi.testing import lifespan
-from tests.fastapi.conftest import PrivateRedis, free_port
+from tests.fastapi.conftest import PrivateRedis
+from tests.servers import free_port
 
 pytestmark = pytest.mark.redis
 

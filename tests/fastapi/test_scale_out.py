@@ -20,9 +20,10 @@ from examples.fastapi_chat.messages import (
     RoomMessage,
     WhoAmIMessage,
 )
-from tests.fastapi.conftest import PrivateRedis, free_port
-from tests.fastapi.servers import REPO, UvicornServer
+from tests.fastapi.conftest import PrivateRedis
+from tests.fastapi.servers import UvicornServer
 from tests.fastapi.socket_client import SocketCommunicator
+from tests.servers import ROOT, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
@@ -99,7 +100,7 @@ async def test_rooms_events_and_direct_sends_cross_processes(
         script = [sys.executable, "-m", "examples.fastapi_chat.notify", "lobby", "cron says hi"]
         script += ["--redis", redis_url, "--prefix", prefix]
         done = await asyncio.to_thread(
-            subprocess.run, script, cwd=REPO, capture_output=True, timeout=30
+            subprocess.run, script, cwd=ROOT, capture_output=True, timeout=30
         )
         assert done.returncode == 0, done.stderr.decode()
         assert await announcements(on_a, on_b) == ["cron says hi", "cron says hi"]
@@ -180,7 +181,7 @@ async def test_delivery_resumes_after_a_redis_restart(
 def test_redis_down_at_startup_is_a_clear_error(prefix: str) -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
     server = UvicornServer(url, prefix)
-    process = server.launch()
+    process = server.launch().proc
     try:
         returncode = process.wait(timeout=30)
     finally:
