@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from channels.db import database_sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 
-from channels.db import database_sync_to_async
 from chanx.core.auth import AuthResult
 
 if TYPE_CHECKING:

@@ -25,9 +25,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
-from django.core.handlers.asgi import ASGIRequest
-
 from channels.db import database_sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 
 try:
     from rest_framework import exceptions

@@ -17,6 +17,7 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from channels.layers import get_channel_layer
+
 from chanx.core.layer import Envelope, Receiver, envelope_to_wire
 
 logger = logging.getLogger("chanx.layer")

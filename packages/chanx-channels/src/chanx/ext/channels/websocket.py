@@ -29,6 +29,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+
 from chanx.core.layer import WIRE_TYPE, GroupLayer, GroupMessage, envelope_from_wire
 from chanx.core.memory import default_layer
 from chanx.core.transport import ASGITransport

@@ -28,20 +28,21 @@ from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-from starlette.exceptions import HTTPException, WebSocketException
-from starlette.websockets import WebSocket
-
-from chanx.core.auth import AuthResult
 from fastapi import params
 from fastapi.dependencies.utils import (
     get_dependant,
     get_parameterless_sub_dependant,
     solve_dependencies,
 )
+from starlette.exceptions import HTTPException, WebSocketException
+from starlette.websockets import WebSocket
+
+from chanx.core.auth import AuthResult
 
 if TYPE_CHECKING:
-    from chanx.core.websocket import AsyncJsonWebsocketConsumer
     from fastapi.dependencies.models import Dependant
+
+    from chanx.core.websocket import AsyncJsonWebsocketConsumer
 
 USER_PARAMETER = "user"
 INVALID_PARAMETERS_STATUS = 401

@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+from fastapi import FastAPI
+
 from chanx.core.types import Message
 from chanx.ext.fastapi.auth import DependencyAuthenticator
 from chanx.testing import WebsocketCommunicator
 from chanx.testing.asgi import HeadersInput
-from fastapi import FastAPI
 
 __all__ = ["AuthenticatedCommunicator", "lifespan", "override_dependencies"]
 

@@ -18,6 +18,7 @@ import inspect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from fastapi import params
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from chanx.core.auth import AuthResult
@@ -26,7 +27,6 @@ from chanx.core.transport import ASGITransport
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
 from chanx.ext.fastapi.auth import DependencyAuthenticator, solve_connection_dependencies
 from chanx.ext.fastapi.layers import binding_in_context, current_layer
-from fastapi import params
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -14,6 +14,8 @@ import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
+from litestar.exceptions import HTTPException, NotAuthorizedException
+
 from chanx.constants import AUTH_FAILURE_CLOSE_BASE
 from chanx.core.auth import AuthResult
 from chanx.core.decorators import Permission
@@ -21,13 +23,13 @@ from chanx.core.observe import current_observer
 from chanx.core.transport import ASGITransport
 from chanx.core.types import ASGIReceive, ASGISend, Scope
 from chanx.messages.outgoing import AuthenticationMessage, AuthenticationPayload
-from litestar.exceptions import HTTPException, NotAuthorizedException
 
 if TYPE_CHECKING:
-    from chanx.core.websocket import AsyncJsonWebsocketConsumer
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
     from litestar.types import Guard
+
+    from chanx.core.websocket import AsyncJsonWebsocketConsumer
 
 logger = logging.getLogger("chanx.litestar")
 

@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.channels.plugin import ChannelsException
+from litestar.exceptions import ImproperlyConfiguredException
 
 from chanx.core.layer import (
     Envelope,
@@ -32,9 +35,6 @@ from chanx.core.layer import (
     envelope_from_wire,
     envelope_to_wire,
 )
-from litestar.channels import ChannelsPlugin, Subscriber
-from litestar.channels.plugin import ChannelsException
-from litestar.exceptions import ImproperlyConfiguredException
 
 logger = logging.getLogger("chanx.litestar")
 

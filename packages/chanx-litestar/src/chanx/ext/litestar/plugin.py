@@ -6,15 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from chanx.ext.litestar.auth import STARTED_KEY, is_refusal, refusal, refuse
-from chanx.ext.litestar.layer import ChannelsGroupLayer
-from chanx.ext.litestar.registry import STATE_KEY, current_layer, mark_running, mark_stopped
-from chanx.ext.litestar.routing import ConsumerRouteHandler
 from litestar.channels import ChannelsPlugin
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPlugin
+
+from chanx.ext.litestar.auth import STARTED_KEY, is_refusal, refusal, refuse
+from chanx.ext.litestar.layer import ChannelsGroupLayer
+from chanx.ext.litestar.registry import STATE_KEY, current_layer, mark_running, mark_stopped
+from chanx.ext.litestar.routing import ConsumerRouteHandler
 
 if TYPE_CHECKING:
     from litestar.channels.backends.base import ChannelsBackend

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING
 from litestar.exceptions import ImproperlyConfiguredException
 
 if TYPE_CHECKING:
-    from chanx.ext.litestar.layer import ChannelsGroupLayer
     from litestar import Litestar
+
+    from chanx.ext.litestar.layer import ChannelsGroupLayer
 
 STATE_KEY = "chanx_layer"
 """Where :class:`~chanx.ext.litestar.ChanxPlugin` keeps the app's layer in ``app.state``."""

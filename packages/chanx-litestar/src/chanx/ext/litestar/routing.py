@@ -22,18 +22,20 @@ from collections.abc import Awaitable, Callable
 from copy import copy
 from typing import TYPE_CHECKING, Any, cast
 
-from chanx.core.asgi import run_consumer
-from chanx.ext.litestar.auth import GUARDS_KEY, STARTED_KEY, is_refusal, refusal, refuse
-from chanx.ext.litestar.registry import layer_of
 from litestar import WebSocket
 from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.handlers import WebsocketRouteHandler
 
+from chanx.core.asgi import run_consumer
+from chanx.ext.litestar.auth import GUARDS_KEY, STARTED_KEY, is_refusal, refusal, refuse
+from chanx.ext.litestar.registry import layer_of
+
 if TYPE_CHECKING:
-    from chanx.ext.litestar.websocket import AsyncJsonWebsocketConsumer
     from litestar import Litestar
     from litestar.connection import ASGIConnection
     from litestar.types import ASGIApp, Receive, Scope, Send
+
+    from chanx.ext.litestar.websocket import AsyncJsonWebsocketConsumer
 
 
 class ConsumerRouteHandler(WebsocketRouteHandler):

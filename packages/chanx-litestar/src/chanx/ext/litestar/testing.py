@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-from chanx.testing import WebsocketCommunicator
-from chanx.testing.base import DEFAULT_TIMEOUT
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
+
+from chanx.testing import WebsocketCommunicator
+from chanx.testing.base import DEFAULT_TIMEOUT
 
 
 def memory_channels(**kwargs: Any) -> ChannelsPlugin:

@@ -11,10 +11,11 @@ from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
 from chanx.ext.litestar.registry import resolve_layer
 
 if TYPE_CHECKING:
-    from chanx.ext.litestar.routing import ConsumerRouteHandler
     from litestar import WebSocket
     from litestar.handlers.base import BaseRouteHandler
     from litestar.types import ExceptionHandlersMap, Guard, Middleware
+
+    from chanx.ext.litestar.routing import ConsumerRouteHandler
 
 
 class AsyncJsonWebsocketConsumer(CoreConsumer):
