@@ -20,7 +20,9 @@ from litestar.channels.backends.redis import (
 )
 from redis.asyncio import Redis
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.servers import SHARED_REDIS
+
+REDIS_URL = SHARED_REDIS
 POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 REDIS_BACKENDS = ["redis", "redis-streams"]

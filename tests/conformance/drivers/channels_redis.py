@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 
 from tests.conformance.drivers.channels import ChannelsDriver
+from tests.servers import SHARED_REDIS
 
 DRIVER = ChannelsDriver(
     "channels-redis",
     {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": ["redis://127.0.0.1:6379/0"],
+            "hosts": [SHARED_REDIS],
             "prefix": f"chanx-conformance-{uuid.uuid4().hex[:12]}:",
             "group_expiry": 300,
         },
