@@ -299,3 +299,37 @@ async def test_join_and_leave_at_run_time() -> None:
         await comm.send_message(LeaveMessage(payload="news"))
         await comm.receive_all_messages()
         assert layer.group_names() == []
+
+
+async def test_a_client_gone_mid_reply_ends_the_connection_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The server's send raises OSError (ASGI's rule for a closed connection): no
+    'handler failed' traceback, no error reply attempted, the disconnect hooks run."""
+    left: list[int] = []
+
+    class Gone(AsyncJsonWebsocketConsumer):
+        send_completion = True
+
+        async def on_disconnect(self, code: int) -> None:
+            left.append(code)
+
+    inbox = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.receive", "text": '{"action":"ping"}'},
+    ]
+    sent: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message["type"])
+        if message["type"] == "websocket.send":
+            raise OSError("client disconnected")
+
+    with caplog.at_level(logging.DEBUG, logger="chanx"):
+        await Gone.as_asgi()({"type": "websocket", "path": "/"}, receive, send)
+    assert sent == ["websocket.accept", "websocket.send"]
+    assert left == [1006]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from chanx.core.transport import ASGITransport
+from chanx.core.transport import ASGITransport, ConnectionGone
 from chanx.core.types import ASGIReceive, ASGISend, Scope
 
 if TYPE_CHECKING:
@@ -61,17 +61,25 @@ async def run_consumer(
     try:
         if not await consumer.handle_connect():
             return
-        while True:
-            message = await receive()
-            kind = message["type"]
-            if kind == "websocket.receive":
-                text = message.get("text")
-                if text is not None:
-                    await consumer.handle_text(text)
-                else:
-                    await consumer.handle_bytes(message.get("bytes") or b"")
-            elif kind == "websocket.disconnect":
-                code = message.get("code", 1005)
-                break
+        code = await serve_frames(consumer, receive)
+    except ConnectionGone:
+        logger.debug("client gone while sending; ending the connection")
     finally:
         await consumer.handle_disconnect(code)
+
+
+async def serve_frames(consumer: AsyncJsonWebsocketConsumer, receive: ASGIReceive) -> int:
+    """Hand each client frame to ``consumer`` until the client disconnects; returns the
+    close code. Adapters whose framework accepts the connection its own way reuse this."""
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "websocket.receive":
+            text = message.get("text")
+            if text is not None:
+                await consumer.handle_text(text)
+            else:
+                await consumer.handle_bytes(message.get("bytes") or b"")
+        elif kind == "websocket.disconnect":
+            code: int = message.get("code", 1005)
+            return code

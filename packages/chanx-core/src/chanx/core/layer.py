@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from chanx.core.transport import ConnectionGone
 from chanx.messages.base import BaseMessage
 
 logger = logging.getLogger("chanx.layer")
@@ -123,5 +124,7 @@ async def deliver_all(receivers: Iterable[Receiver], envelope: Envelope) -> None
     for receiver in receivers:
         try:
             await receiver.deliver(envelope)
+        except ConnectionGone:
+            logger.debug("%s is gone; skipped", receiver.channel_name)
         except Exception:
             logger.warning("delivery to %s failed", receiver.channel_name, exc_info=True)

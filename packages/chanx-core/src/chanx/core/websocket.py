@@ -34,7 +34,7 @@ from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage
 from chanx.core.memory import default_layer
 from chanx.core.observe import current_observer
 from chanx.core.sync import call_sync
-from chanx.core.transport import Transport
+from chanx.core.transport import ConnectionGone, Transport
 from chanx.messages.base import BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import (
@@ -428,6 +428,8 @@ class AsyncJsonWebsocketConsumer:
         try:
             if not handler.permissions or await self._permitted(handler, message):
                 await self._run(handler, message)
+        except ConnectionGone:
+            raise
         except Exception:
             logger.exception("handler %s failed on %r", handler.name, message.action)
             await self.send_message(_error("Internal server error", "internal_error"))
@@ -481,6 +483,8 @@ class AsyncJsonWebsocketConsumer:
             self._log("event", envelope.action)
         try:
             await self._run(handler, event)
+        except ConnectionGone:
+            raise
         except Exception:
             logger.exception("event handler %s failed on %r", handler.name, envelope.action)
             await self.send_message(_error("Internal server error", "internal_error"))

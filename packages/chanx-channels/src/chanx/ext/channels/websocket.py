@@ -82,7 +82,7 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
         AsyncWebsocketConsumer.__init__(self, *args, **kwargs)
         CoreConsumer.__init__(self)
         self._serving = False
-        self._group_layer: GroupLayer | None = None
+        self._layer = None
         self._dispatching = asyncio.Lock()
         self._closed = False
 
@@ -107,7 +107,7 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
         self.base_send = send
         self.transport = ASGITransport(send)
         self.user = scope.get("user")
-        self._group_layer = group_layer = type(self).get_layer()
+        self._layer = group_layer = type(self).get_layer()
         from_layer = False
         if isinstance(group_layer, ChannelsGroupLayer):
             from_layer = True
@@ -215,7 +215,7 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
         await self.deliver(envelope)
 
     def _layer_name(self) -> str:
-        layer = self._group_layer
+        layer = self._layer
         name = layer.describe() if isinstance(layer, ChannelsGroupLayer) else repr(layer)
         return f"channel layer {name}"
 
@@ -260,7 +260,7 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
         copy directly, so a handler's broadcast reaches its sender before the handler's
         ``complete``, as on every chanx adapter.
         """
-        layer = self._group_layer or type(self).get_layer()
+        layer = self._layer_or_default()
         if not isinstance(layer, ChannelsGroupLayer):
             await super().broadcast_message(message, groups, exclude_current)
             return

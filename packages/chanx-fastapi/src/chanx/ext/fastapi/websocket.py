@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 from fastapi import params
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
+from chanx.core.asgi import serve_frames
 from chanx.core.auth import AuthResult
 from chanx.core.layer import GroupLayer
-from chanx.core.transport import ASGITransport
+from chanx.core.transport import ASGITransport, ConnectionGone
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
 from chanx.ext.fastapi.auth import DependencyAuthenticator, solve_connection_dependencies
 from chanx.ext.fastapi.layers import binding_in_context, current_layer
@@ -135,7 +136,9 @@ class ConsumerEndpoint:
         if self.dependencies:
             consumer.endpoint_dependencies = self.dependencies
         consumer.scope = websocket.scope
-        consumer.transport = ASGITransport(websocket.send)
+        # Starlette turns a send to a vanished client into these.
+        gone = (OSError, WebSocketDisconnect, WebSocketDisconnected)
+        consumer.transport = ASGITransport(websocket.send, gone)
         message = await websocket.receive()
         if message["type"] != "websocket.connect":
             return
@@ -146,10 +149,8 @@ class ConsumerEndpoint:
         try:
             if not await consumer.handle_connect():
                 return
-            code = await _serve(consumer, websocket)
-        except WebSocketDisconnect as exc:  # the client went away while we were sending
-            code = exc.code
-        except WebSocketDisconnected:  # ... and something tried to send again after that
+            code = await serve_frames(consumer, websocket.receive)
+        except ConnectionGone:  # the client went away while we were sending
             code = 1006
         finally:
             try:
@@ -157,20 +158,3 @@ class ConsumerEndpoint:
             finally:
                 if binding is not None:
                     binding.release()
-
-
-async def _serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> int:
-    """Feed frames to the consumer until the client disconnects; returns the close code."""
-    receive = websocket.receive
-    while True:
-        message = await receive()
-        kind = message["type"]
-        if kind == "websocket.receive":
-            text = message.get("text")
-            if text is not None:
-                await consumer.handle_text(text)
-            else:
-                await consumer.handle_bytes(message.get("bytes") or b"")
-        elif kind == "websocket.disconnect":
-            code: int = message.get("code", 1005)
-            return code
