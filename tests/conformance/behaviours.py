@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -45,6 +45,28 @@ class CountMessage(BaseMessage):
 class CountReply(BaseMessage):
     action: Literal["count_reply"] = "count_reply"
     payload: int
+
+
+class Circle(BaseModel):
+    kind: Literal["circle"] = "circle"
+    radius: float
+
+
+class Square(BaseModel):
+    kind: Literal["square"] = "square"
+    side: float
+
+
+class DrawPayload(BaseModel):
+    shape: Annotated[Circle | Square, Field(discriminator="kind")]
+    tags: dict[str, str] = {}
+
+
+class DrawMessage(BaseMessage):
+    """A payload with a nested discriminated union: its errors are payload errors."""
+
+    action: Literal["draw"] = "draw"
+    payload: DrawPayload
 
 
 class FailMessage(BaseMessage):
@@ -130,6 +152,10 @@ class EchoBehaviour:
         for number in range(message.payload):
             await asyncio.sleep(0)
             yield CountReply(payload=number)
+
+    @ws_handler
+    async def handle_draw(self, message: DrawMessage) -> EchoReply:
+        return EchoReply(payload=Text(text=message.payload.shape.kind))
 
     @ws_handler
     async def handle_fail(self, message: FailMessage) -> None:

@@ -81,6 +81,42 @@ async def test_invalid_payload_gets_validation_details_without_input(driver: Dri
         await assert_still_usable(comm)
 
 
+@pytest.mark.parametrize(
+    ("frame", "loc", "kind"),
+    [
+        ({"action": "echo", "payload": "hello"}, ["payload"], "model_type"),
+        ({"action": "echo", "payload": [1, 2]}, ["payload"], "model_type"),
+        ({"action": "echo", "payload": None}, ["payload"], "model_type"),
+        (
+            {"action": "draw", "payload": {"shape": {"radius": 1}}},
+            ["payload", "shape"],
+            "union_tag_not_found",
+        ),
+        (
+            {"action": "draw", "payload": {"shape": {"kind": "triangle"}}},
+            ["payload", "shape"],
+            "union_tag_invalid",
+        ),
+        (
+            {"action": "draw", "payload": {"shape": {"kind": "circle", "radius": 1}, "tags": "x"}},
+            ["payload", "tags"],
+            "dict_type",
+        ),
+    ],
+)
+async def test_payload_errors_shaped_like_frame_errors_are_still_payload_errors(
+    driver: Driver, frame: dict[str, object], loc: list[str], kind: str
+) -> None:
+    """A wrong type or a bad tag inside the payload is an invalid message (answered),
+    never mistaken for "not a chanx message" (silence) or "unknown action"."""
+    async with driver.communicator(ECHO_PATH) as comm:
+        await comm.send_json(frame)
+        [error] = await comm.receive_all_json()
+        assert error["payload"]["detail"] == "Invalid message"
+        [detail] = error["payload"]["errors"]
+        assert (detail["loc"], detail["type"]) == (loc, kind)
+
+
 async def test_missing_payload_is_reported(driver: Driver) -> None:
     async with driver.communicator(ECHO_PATH) as comm:
         await comm.send_json({"action": "echo"})

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import pytest
 
+from chanx.core.auth import AuthResult
 from chanx.core.decorators import ws_handler
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
@@ -277,3 +278,35 @@ async def test_a_failing_block_is_not_hidden_by_cleanup_errors() -> None:
 
     with pytest.raises(ValueError, match="the test's own failure"):
         await failing_test()
+
+
+async def test_a_refused_handshake_fails_async_with_and_later_waits_clearly() -> None:
+    async def closing(scope: Any, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.close", "code": 4003})
+
+    with pytest.raises(ConnectionClosed, match=r"refused the handshake \(4003\)") as caught:
+        async with WebsocketCommunicator(closing, "/"):
+            pass
+    assert caught.value.code == 4003
+
+    comm = WebsocketCommunicator(closing, "/")
+    assert await comm.connect() == (False, 4003)
+    with pytest.raises(
+        ConnectionClosed, match=r"nothing can arrive \(waited for authentication message\)"
+    ):
+        await comm.wait_for_auth()
+    with pytest.raises(ConnectionClosed, match="refused the handshake"):
+        await comm.receive_json()
+
+
+async def test_close_after_refused_authentication_is_recorded_at_once() -> None:
+    class Refusing(AsyncJsonWebsocketConsumer):
+        async def authenticate(self) -> AuthResult:
+            return AuthResult.deny(403)
+
+    comm = WebsocketCommunicator(Refusing.as_asgi(), "/ws")
+    await comm.connect()
+    assert (await comm.wait_for_auth()).payload.status_code == 403
+    assert (comm.close_code, comm.connected) == (4403, False)
+    await comm.disconnect()

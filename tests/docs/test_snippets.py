@@ -47,3 +47,11 @@ async def test_asgi_quick_start() -> None:
         assert comm.tracker is not None
         assert comm.tracker.consumer is not None
         assert comm.tracker.consumer.joined_groups == ("room.kitchen",)
+
+
+async def test_core_package_readme() -> None:
+    [block] = python_blocks("packages/chanx-core/README.md")
+    echo = run_as_module("core_readme", block)
+    async with WebsocketCommunicator(echo["app"], "/") as comm:
+        await comm.send_message(echo["EchoMessage"](payload=echo["Text"](text="hi")))
+        assert await comm.receive_json() == {"action": "echo_reply", "payload": {"text": "hi"}}

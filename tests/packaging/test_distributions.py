@@ -119,3 +119,9 @@ def test_installed_wheels_resolve_every_public_import(wheels: list[Path], tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_every_wheel_ships_the_license(wheels: list[Path]) -> None:
+    for wheel in wheels:
+        names = zipfile.ZipFile(wheel).namelist()
+        assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), wheel.name

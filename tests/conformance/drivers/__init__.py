@@ -22,6 +22,8 @@ class Driver(ABC):
     """Mounts the behaviours on one framework and opens connections to them."""
 
     name: str
+    needs: tuple[str, ...] = ()
+    """Services the driver uses, as pytest markers (``"redis"``, ``"postgres"``)."""
     echo: type[AsyncJsonWebsocketConsumer]
     room: type[AsyncJsonWebsocketConsumer]
     auth: type[AsyncJsonWebsocketConsumer]

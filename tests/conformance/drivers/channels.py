@@ -55,9 +55,12 @@ class ChannelsDriver(Driver):
     room = RoomConsumer
     auth = AuthConsumer
 
-    def __init__(self, name: str, channel_layer: Mapping[str, Any]) -> None:
+    def __init__(
+        self, name: str, channel_layer: Mapping[str, Any], needs: tuple[str, ...] = ()
+    ) -> None:
         self.name = name
         self.channel_layer = channel_layer
+        self.needs = needs
         self.app = channels_application()
 
     @asynccontextmanager

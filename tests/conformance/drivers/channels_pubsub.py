@@ -17,4 +17,5 @@ DRIVER = ChannelsDriver(
             "prefix": f"chanx-conformance-{uuid.uuid4().hex[:12]}:",
         },
     },
+    needs=("redis",),
 )

@@ -18,4 +18,5 @@ DRIVER = ChannelsDriver(
             "group_expiry": 300,
         },
     },
+    needs=("redis",),
 )

@@ -27,10 +27,12 @@ class AuthResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the connection is let in (a 2xx status)."""
         return 200 <= self.status_code < 300
 
     @property
     def reason(self) -> str:
+        """``status_text``, else the standard phrase of ``status_code`` ("Forbidden")."""
         if self.status_text:
             return self.status_text
         try:
@@ -40,10 +42,12 @@ class AuthResult:
 
     @classmethod
     def allow(cls, user: Any = None, data: Any = None) -> AuthResult:
+        """Let the connection in as ``user``; ``data`` goes to the client."""
         return cls(200, user, data)
 
     @classmethod
     def deny(cls, status_code: int = 403, detail: str | None = None) -> AuthResult:
+        """Refuse with ``status_code``; ``detail`` reaches the client as ``{"detail": ...}``."""
         return cls(status_code, None, {"detail": detail} if detail else None)
 
 

@@ -493,8 +493,11 @@ class AsyncJsonWebsocketConsumer:
 
     async def _invalid_frame(self, exc: ValidationError, text: str) -> None:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
-        reason = _NOT_A_MESSAGE.get(errors[0]["type"]) if len(errors) == 1 else None
-        if reason is None and errors[0]["type"] == "union_tag_invalid":
+        # Only an error about the frame as a whole (empty ``loc``) can mean "not a chanx
+        # message" or "unknown action"; the same error types deeper down are payload errors.
+        whole = errors[0]["type"] if len(errors) == 1 and not errors[0]["loc"] else None
+        reason = _NOT_A_MESSAGE.get(whole) if whole else None
+        if whole == "union_tag_invalid":
             try:
                 action = json.loads(text).get("action")
             except Exception:  # pragma: no cover - validate_json already parsed it

@@ -103,6 +103,7 @@ class BaseCommunicator(ABC):
         self.tracker: ConsumerTracker | None = None
         self._frames: deque[Frame] = deque()
         self._authentication: AuthenticationMessage | None = None
+        self._refusal: str | None = None
 
     # ------------------------------------------------------------------ driver primitives
 
@@ -144,6 +145,7 @@ class BaseCommunicator(ABC):
         self.connected = accepted
         if not accepted:
             self.close_code = detail if isinstance(detail, int) else None
+            self._refusal = f"the server refused the handshake ({detail!r})"
             return False, detail
         self.subprotocol = detail
         tracker = self.tracker
@@ -166,7 +168,13 @@ class BaseCommunicator(ABC):
         await self._close(code, timeout)
 
     async def __aenter__(self) -> Self:
-        await self.connect()
+        accepted, detail = await self.connect()
+        if not accepted:
+            await self.disconnect()
+            raise ConnectionClosed(
+                f"{self._refusal}; use connect() to test a refusal",
+                detail if isinstance(detail, int) else None,
+            )
         return self
 
     async def __aexit__(
@@ -265,6 +273,7 @@ class BaseCommunicator(ABC):
     async def wait_for_auth(self, timeout: float = DEFAULT_TIMEOUT) -> AuthenticationMessage:
         """The connection's ``authentication`` message (kept aside by :meth:`connect`, or
         read now, leaving other messages in order)."""
+        self._check_opened("authentication message")
         if self._authentication is None:
             self._take_available()
             self._authentication = self._pop_authentication()
@@ -333,6 +342,7 @@ class BaseCommunicator(ABC):
     async def _next(
         self, timeout: float, waiting_for: str, collected: list[Any] | None = None
     ) -> str:
+        self._check_opened(waiting_for)
         if self._frames:
             frame = self._frames[0]
             if not isinstance(frame, Closed):
@@ -364,7 +374,15 @@ class BaseCommunicator(ABC):
             frame = self._read_nowait()
             if frame is None:
                 return
+            if isinstance(frame, Closed):
+                self._note_closed(frame)
             self._frames.append(frame)
+
+    def _check_opened(self, waiting_for: str) -> None:
+        if self._refusal is not None:
+            raise ConnectionClosed(
+                f"{self._refusal}: nothing can arrive (waited for {waiting_for})", self.close_code
+            )
 
     def _pop_authentication(self) -> AuthenticationMessage | None:
         for index, frame in enumerate(self._frames):
