@@ -22,7 +22,7 @@ from litestar.handlers.base import BaseRouteHandler
 from chanx.constants import EVENT_ACTION_COMPLETE
 from chanx.core.decorators import ws_handler
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin, from_guard, requires_user
-from chanx.ext.litestar.testing import AuthenticatedCommunicator, memory_channels, running
+from chanx.ext.litestar.testing import AuthenticatedCommunicator, lifespan, memory_channels
 from chanx.messages.base import BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
@@ -223,7 +223,7 @@ async def guarded_app() -> AsyncIterator[Litestar]:
         dependencies={"expensive": Provide(expensive)},
         plugins=[memory_channels(), ChanxPlugin()],
     )
-    async with running(app):
+    async with lifespan(app):
         yield app
 
 
@@ -296,6 +296,6 @@ async def test_a_dependency_that_refuses_keeps_litestars_close() -> None:
         dependencies={"user": Provide(failing_user)},
         plugins=[memory_channels(), ChanxPlugin()],
     )
-    async with running(app):
+    async with lifespan(app):
         comm = WebsocketCommunicator(app, "/ws")
         assert await comm.connect() == (False, 4500)

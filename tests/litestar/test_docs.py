@@ -15,7 +15,7 @@ from litestar.middleware import (
 )
 
 from chanx.constants import EVENT_ACTION_COMPLETE
-from chanx.ext.litestar.testing import memory_channels, running
+from chanx.ext.litestar.testing import lifespan, memory_channels
 from chanx.testing import WebsocketCommunicator
 from tests.docs.test_snippets import python_blocks, run_as_module
 from tests.litestar.backends import backend
@@ -32,7 +32,7 @@ def doc() -> dict[str, Any]:
 
 
 async def test_the_quick_start_test_passes(doc: dict[str, Any]) -> None:
-    async with running(doc["create_app"]()) as app:
+    async with lifespan(doc["create_app"]()) as app:
         await doc["test_room"](app)
 
 
@@ -48,7 +48,7 @@ async def test_guards_permissions_and_events_as_documented(doc: dict[str, Any]) 
         middleware=[DefineMiddleware(EveryoneAnonymous)],
         plugins=[memory_channels(), doc["ChanxPlugin"]()],
     )
-    async with running(app):
+    async with lifespan(app):
         refused = WebsocketCommunicator(app, "/ws/members/lobby")
         await refused.connect()
         assert (await refused.wait_for_auth()).payload.status_code == 401
@@ -82,7 +82,7 @@ async def test_the_worker_reaches_a_server_through_redis(doc: dict[str, Any]) ->
                 doc["ChanxPlugin"](),
             ],
         )
-        async with running(app), WebsocketCommunicator(app, f"/ws/room/{room}") as member:
+        async with lifespan(app), WebsocketCommunicator(app, f"/ws/room/{room}") as member:
             await doc["nightly_job"](worker_backend, room)
             got = await member.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
             assert got == [line(payload=text(text="good night"))]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
@@ -25,13 +25,18 @@ __all__ = ["AuthenticatedCommunicator", "lifespan", "override_dependencies"]
 
 _MISSING: Any = object()
 
+AppT = TypeVar("AppT", bound=Callable[..., Any])
+"""Any ASGI application (a FastAPI or Starlette app)."""
+
 
 @asynccontextmanager
-async def lifespan(app: Any, timeout: float = 10.0) -> AsyncIterator[None]:
-    """Send the ASGI lifespan startup to ``app``, run the block, then the shutdown.
+async def lifespan(app: AppT, timeout: float = 10.0) -> AsyncIterator[AppT]:
+    """Run ``app``'s startup, then the block, then its shutdown, as a server does;
+    yields ``app``.
 
     A failed startup raises ``RuntimeError`` with the app's message (for a Redis layer
-    whose server is down, the connection error)."""
+    whose server is down, the connection error); so does a startup or shutdown that
+    takes longer than ``timeout`` seconds."""
     to_app: asyncio.Queue[Message] = asyncio.Queue()
     from_app: asyncio.Queue[Message] = asyncio.Queue()
 
@@ -48,7 +53,7 @@ async def lifespan(app: Any, timeout: float = 10.0) -> AsyncIterator[None]:
         reply = await _lifespan_reply(from_app, task, timeout)
         if reply["type"] != "lifespan.startup.complete":
             raise RuntimeError(f"app startup failed: {reply.get('message', '')}")
-        yield
+        yield app
         await to_app.put({"type": "lifespan.shutdown"})
         reply = await _lifespan_reply(from_app, task, timeout)
         if reply["type"] != "lifespan.shutdown.complete":

@@ -13,21 +13,21 @@ guards and authentication middleware as chanx authentication.
 """
 
 from chanx.ext.litestar.auth import from_guard, requires_user
-from chanx.ext.litestar.layer import ChannelsGroupLayer
+from chanx.ext.litestar.layer import ChannelsPluginLayer
 from chanx.ext.litestar.plugin import ChanxMiddleware, ChanxPlugin, standalone_layer
-from chanx.ext.litestar.registry import layer_of, use_app
+from chanx.ext.litestar.registry import app_layer, bind_layer
 from chanx.ext.litestar.routing import ConsumerRouteHandler
 from chanx.ext.litestar.websocket import AsyncJsonWebsocketConsumer
 
 __all__ = [
     "AsyncJsonWebsocketConsumer",
-    "ChannelsGroupLayer",
+    "ChannelsPluginLayer",
     "ChanxMiddleware",
     "ChanxPlugin",
     "ConsumerRouteHandler",
+    "app_layer",
+    "bind_layer",
     "from_guard",
-    "layer_of",
     "requires_user",
     "standalone_layer",
-    "use_app",
 ]

@@ -1,6 +1,6 @@
 """chanx groups over Litestar's ``ChannelsPlugin``: whatever backend the app configures.
 
-Mapping (one :class:`ChannelsGroupLayer` per app and process):
+Mapping (one :class:`ChannelsPluginLayer` per app and process):
 
 * a group is one plugin channel, ``<prefix>g.<group>``; the process holds one plugin
   subscription per group that has local members, not one per connection;
@@ -59,7 +59,7 @@ class _Group:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-class ChannelsGroupLayer:
+class ChannelsPluginLayer:
     """A :class:`~chanx.core.layer.GroupLayer` on a Litestar ``ChannelsPlugin``.
 
     :class:`~chanx.ext.litestar.ChanxPlugin` creates one per app and starts it with the app;
@@ -91,7 +91,7 @@ class ChannelsGroupLayer:
 
     def __repr__(self) -> str:
         state = f"origin={self._origin}" if self._running else "stopped"
-        return f"<ChannelsGroupLayer prefix={self.prefix!r} {state}>"
+        return f"<ChannelsPluginLayer prefix={self.prefix!r} {state}>"
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -220,7 +220,7 @@ class ChannelsGroupLayer:
             raise RuntimeError(
                 "the chanx layer is not running: the Litestar app's lifespan has not started "
                 "(serve it with an ASGI server, or in tests use "
-                "`async with chanx.ext.litestar.testing.running(app)`)"
+                "`async with chanx.ext.litestar.testing.lifespan(app)`)"
             )
 
     async def _sync_subscription(self, state: _Group) -> None:

@@ -28,7 +28,7 @@ from litestar.handlers import WebsocketRouteHandler
 
 from chanx.core.asgi import run_consumer
 from chanx.ext.litestar.auth import GUARDS_KEY, STARTED_KEY, is_refusal, refusal, refuse
-from chanx.ext.litestar.registry import layer_of
+from chanx.ext.litestar.registry import app_layer
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -69,7 +69,7 @@ class ConsumerRouteHandler(WebsocketRouteHandler):
 
     def on_registration(self, app: Litestar) -> None:
         super().on_registration(app)
-        layer_of(app).consumers.add(self.consumer_class)
+        app_layer(app).consumers.add(self.consumer_class)
 
 
 class GuardGate:

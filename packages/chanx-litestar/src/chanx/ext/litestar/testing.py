@@ -5,7 +5,7 @@ its ``ChannelsPlugin`` and chanx layer are started. A pytest fixture::
 
     @pytest.fixture
     async def app():
-        async with running(create_app(memory_channels())) as app:
+        async with lifespan(create_app(memory_channels())) as app:
             yield app
 """
 
@@ -32,36 +32,46 @@ def memory_channels(**kwargs: Any) -> ChannelsPlugin:
 
 
 @asynccontextmanager
-async def running(app: Litestar) -> AsyncIterator[Litestar]:
-    """Run ``app``'s lifespan (startup, then shutdown at the end of the block).
+async def lifespan(app: Litestar, timeout: float = 10.0) -> AsyncIterator[Litestar]:
+    """Run ``app``'s startup, then the block, then its shutdown, as a server does;
+    yields ``app``.
 
     The lifespan runs in a task of its own, so entering and leaving it from different
     tasks (as pytest-asyncio does with async fixtures) is fine. A startup failure is
-    raised here.
+    raised here; a startup or shutdown that takes longer than ``timeout`` seconds
+    raises ``RuntimeError``.
     """
     started = asyncio.Event()
     stop = asyncio.Event()
 
-    async def lifespan() -> None:
+    async def run() -> None:
         async with app.lifespan():
             started.set()
             await stop.wait()
 
-    task = asyncio.get_running_loop().create_task(lifespan(), name="litestar lifespan")
+    task = asyncio.get_running_loop().create_task(run(), name="litestar lifespan")
     waiter = asyncio.ensure_future(started.wait())
     try:
-        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({task, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         waiter.cancel()
         with suppress(asyncio.CancelledError):
             await waiter
     if task.done():
         _raise_startup_error(task)
+    if not started.is_set():
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        raise RuntimeError(f"the app's startup did not finish within {timeout}s")
     try:
         yield app
     finally:
         stop.set()
-        await task
+        try:
+            await asyncio.wait_for(task, timeout)
+        except asyncio.TimeoutError:
+            raise RuntimeError(f"the app's shutdown did not finish within {timeout}s") from None
 
 
 def _raise_startup_error(task: asyncio.Task[None]) -> None:
@@ -85,4 +95,4 @@ class AuthenticatedCommunicator(WebsocketCommunicator):
         return result
 
 
-__all__ = ["AuthenticatedCommunicator", "memory_channels", "running"]
+__all__ = ["AuthenticatedCommunicator", "lifespan", "memory_channels"]
