@@ -4,7 +4,8 @@
   (needed for a Redis layer; harmless otherwise);
 * :func:`override_dependencies`: ``app.dependency_overrides`` for the block only; the
   overrides apply to websocket authentication too;
-* :class:`AuthenticatedCommunicator`: connect as a given user without crafting tokens.
+* :class:`AuthenticatedCommunicator`: a connection that must be admitted, connected as a
+  given user without crafting credentials.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from fastapi import FastAPI
 
 from chanx.core.types import Message
 from chanx.ext.fastapi.auth import DependencyAuthenticator
-from chanx.testing import WebsocketCommunicator
+from chanx.testing import CommunicatorError, WebsocketCommunicator
 from chanx.testing.asgi import HeadersInput
+from chanx.testing.base import DEFAULT_TIMEOUT
 
 __all__ = ["AuthenticatedCommunicator", "lifespan", "override_dependencies"]
 
@@ -99,13 +101,16 @@ def override_dependencies(
 
 
 class AuthenticatedCommunicator(WebsocketCommunicator):
-    """A communicator whose connection authenticates as ``user``.
+    """A communicator for a connection that must be admitted: :meth:`connect` (and
+    ``async with``) fails, saying why, unless the connection authenticated with a 2xx
+    status.
 
-    While it connects, the consumer's authentication dependency (that of its
+    On FastAPI it connects as ``user``: while it connects, the consumer's user dependency
+    (the main dependency of its
     :class:`~chanx.ext.fastapi.auth.DependencyAuthenticator`, or ``dependency``) is
-    overridden to return ``user``; the other dependencies (checks, mount dependencies)
-    run as usual. Connect one communicator at a time (the override is app-wide while it
-    lasts).
+    overridden to return ``user``, so no credentials are needed; the other dependencies
+    (checks, mount dependencies) run as usual. Connect one communicator at a time (the
+    override is app-wide while it lasts).
     """
 
     def __init__(
@@ -137,7 +142,11 @@ class AuthenticatedCommunicator(WebsocketCommunicator):
         self.user = user
         self.dependency = dependency
 
-    async def connect(self, timeout: float = 1.0) -> tuple[bool, Any]:
+    async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
         user = self.user
         with override_dependencies(self.app, {self.dependency: lambda: user}):
-            return await super().connect(timeout)
+            accepted, detail = await super().connect(timeout)
+        if not accepted:
+            raise CommunicatorError(f"the connection was not accepted (close code {detail})")
+        await self.assert_authenticated_status_ok(timeout)
+        return accepted, detail

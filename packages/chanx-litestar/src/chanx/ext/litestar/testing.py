@@ -20,7 +20,7 @@ from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
-from chanx.testing import WebsocketCommunicator
+from chanx.testing import CommunicatorError, WebsocketCommunicator
 from chanx.testing.base import DEFAULT_TIMEOUT
 
 
@@ -86,13 +86,21 @@ def _raise_startup_error(task: asyncio.Task[None]) -> None:
 
 
 class AuthenticatedCommunicator(WebsocketCommunicator):
-    """A communicator for routes behind authentication: :meth:`connect` (and ``async
-    with``) fails unless the server admitted the connection, saying why it did not."""
+    """A communicator for a connection that must be admitted: :meth:`connect` (and
+    ``async with``) fails, saying why, unless the connection authenticated with a 2xx
+    status.
+
+    On Litestar the identity goes where the app's authentication middleware reads it:
+    ``headers`` (``{"authorization": "Bearer ..."}``, a cookie) or the path's query
+    string. The arguments are those of :class:`~chanx.testing.WebsocketCommunicator`.
+    """
 
     async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
-        result = await super().connect(timeout)
+        accepted, detail = await super().connect(timeout)
+        if not accepted:
+            raise CommunicatorError(f"the connection was not accepted (close code {detail})")
         await self.assert_authenticated_status_ok(timeout)
-        return result
+        return accepted, detail
 
 
 __all__ = ["AuthenticatedCommunicator", "lifespan", "memory_channels"]
