@@ -198,7 +198,7 @@ async def test_lifespan_yields_the_app_and_bounds_a_hanging_startup() -> None:
         await asyncio.Event().wait()
 
     hanging = Litestar(on_startup=[never_ready], plugins=[memory_channels(), ChanxPlugin()])
-    with pytest.raises(RuntimeError, match="startup did not finish within 0.1s"):
+    with pytest.raises(RuntimeError, match=r"startup did not finish within 0\.1s"):
         async with lifespan(hanging, timeout=0.1):
             pass
 
