@@ -143,6 +143,8 @@ class AuthenticatedCommunicator(WebsocketCommunicator):
         self.dependency = dependency
 
     async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
+        """Connect, then fail (:class:`~chanx.testing.CommunicatorError`, saying why)
+        unless the connection was accepted and authenticated with a 2xx status."""
         user = self.user
         with override_dependencies(self.app, {self.dependency: lambda: user}):
             accepted, detail = await super().connect(timeout)

@@ -97,6 +97,8 @@ class ChannelsPluginLayer:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the layer was started on (``None`` before); the ``*_sync``
+        senders submit to it from other threads."""
         return self._loop
 
     @property
@@ -166,15 +168,20 @@ class ChannelsPluginLayer:
     # ------------------------------------------------------------------ GroupLayer
 
     async def add_receiver(self, receiver: Receiver) -> str:
+        """Register a connection of this process; its channel name names this process's
+        inbox, so that ``send_to`` from any process reaches it."""
         self._check_running()
         name = f"{self._inbox}!{next(self._names)}"
         self._receivers[name] = receiver
         return name
 
     async def remove_receiver(self, receiver: Receiver) -> None:
+        """Forget a connection (after it left its groups)."""
         self._receivers.pop(receiver.channel_name, None)
 
     async def join(self, group: str, receiver: Receiver) -> None:
+        """Add a member; the first member of a group in this process subscribes to the
+        group's channel."""
         self._check_running()
         state = self._groups.get(group)
         if state is None:
@@ -189,6 +196,7 @@ class ChannelsPluginLayer:
             raise
 
     async def leave(self, group: str, receiver: Receiver) -> None:
+        """Remove a member; the last one in this process unsubscribes from the group."""
         state = self._groups.get(group)
         if state is None:
             return
@@ -197,6 +205,8 @@ class ChannelsPluginLayer:
             await self._sync_subscription(state)
 
     async def send_group(self, group: str, envelope: Envelope) -> None:
+        """Deliver to the group's members in this process, then publish once for the
+        other processes."""
         self._check_running()
         state = self._groups.get(group)
         if state is not None and state.members:
@@ -204,6 +214,8 @@ class ChannelsPluginLayer:
         await self._publish(self.group_channel(group), envelope)
 
     async def send_to(self, channel_name: str, envelope: Envelope) -> None:
+        """Deliver to one connection, directly when it is in this process, else through
+        its process's inbox."""
         self._check_running()
         inbox, separator, _ = channel_name.rpartition("!")
         if inbox == self._inbox:

@@ -44,6 +44,8 @@ class ChanxPlugin(InitPlugin):
         self.prefix = prefix
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Litestar's plugin hook: create the layer, add the middleware, and start and
+        stop the layer with the app."""
         channels = self._channels_plugin(app_config)
         layer = ChannelsPluginLayer(channels, prefix=self.prefix)
         app_config.state[STATE_KEY] = layer
@@ -94,9 +96,13 @@ class ChanxPlugin(InitPlugin):
 
 
 class ChanxMiddleware:
-    """Binds the app's layer to each request's context (so class-level senders in HTTP
-    handlers and background tasks use this app), and turns a 4xx ``HTTPException`` raised
-    before a consumer starts (authentication middleware, guards) into the chanx refusal."""
+    """The app-level middleware :class:`ChanxPlugin` adds (outermost); not added by hand.
+
+    It binds the app's layer to each request's context (so class-level senders in HTTP
+    handlers and background tasks use this app), and turns a 4xx ``HTTPException``
+    raised before a consumer starts (authentication middleware, guards) into the chanx
+    refusal: the ``authentication`` message, then a close with ``4000 + status``.
+    """
 
     def __init__(self, app: ASGIApp, layer: ChannelsPluginLayer) -> None:
         self.app = app

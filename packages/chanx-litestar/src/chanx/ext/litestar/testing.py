@@ -96,6 +96,8 @@ class AuthenticatedCommunicator(WebsocketCommunicator):
     """
 
     async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
+        """Connect, then fail (:class:`~chanx.testing.CommunicatorError`, saying why)
+        unless the connection was accepted and authenticated with a 2xx status."""
         accepted, detail = await super().connect(timeout)
         if not accepted:
             raise CommunicatorError(f"the connection was not accepted (close code {detail})")
