@@ -16,7 +16,7 @@ from litestar.middleware import (
 
 from chanx.constants import EVENT_ACTION_COMPLETE
 from chanx.ext.litestar.testing import lifespan, memory_channels
-from chanx.testing import WebsocketCommunicator
+from chanx.testing import CommunicatorError, WebsocketCommunicator
 from tests.docs.test_snippets import python_blocks, run_as_module
 from tests.litestar.backends import backend
 
@@ -57,6 +57,9 @@ async def test_guards_permissions_and_events_as_documented(doc: dict[str, Any]) 
         await refused.disconnect()
 
         async with WebsocketCommunicator(app, "/ws/room/lobby") as member:
+            # Anonymous on a route without guards: no authentication step.
+            with pytest.raises(CommunicatorError, match="sent no authentication message"):
+                await member.wait_for_auth()
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://docs") as http:
                 assert (await http.post("/announce/lobby")).status_code == 202
