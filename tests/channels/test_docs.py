@@ -2,7 +2,7 @@
 
 The quick start's files (``chat/messages.py``, ``chat/consumers.py``, ``mysite/asgi.py``)
 are loaded from the document as the modules they name, and the tests of both documents
-run against them with the guide's test settings.
+run against them with the guide's test settings. The package README's example serves too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from tests.docs.test_snippets import python_blocks
+from chanx.testing import WebsocketCommunicator
+from tests.docs.test_snippets import python_blocks, run_as_module
 
 QUICK_START = "docs/channels.md"
 GUIDE = "docs/channels-testing.md"
@@ -141,3 +142,18 @@ def test_the_guides_failed_authentication_passes(application: Any) -> None:
 async def test_the_guides_pytest_function_passes(application: Any) -> None:
     namespace = run_source(block_with(GUIDE, "async def test_anonymous_is_refused"), "<pytest>")
     await namespace["test_anonymous_is_refused"]()
+
+
+async def test_the_package_readme_example_serves() -> None:
+    from channels.routing import URLRouter
+
+    [block] = python_blocks("packages/chanx-channels/README.md")
+    readme = run_as_module("channels_readme", block)
+    app = URLRouter(readme["websocket_urlpatterns"])
+    say, text = readme["SayMessage"], readme["Text"]
+    async with (
+        WebsocketCommunicator(app, "/ws/lobby/") as alice,
+        WebsocketCommunicator(app, "/ws/lobby/") as bob,
+    ):
+        await alice.send_message(say(payload=text(text="hi")))
+        assert await bob.receive_json() == {"action": "line", "payload": {"text": "hi"}}

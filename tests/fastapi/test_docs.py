@@ -1,5 +1,6 @@
 """docs/fastapi.md runs as written: the quick start (section 2) and the tests of section 6,
-against the quick start's app and the example app (which section 3 describes)."""
+against the quick start's app and the example app (which section 3 describes); so does
+the package README's example."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chanx.testing import WebsocketCommunicator
 from examples.fastapi_chat.auth import User, get_current_user
 from examples.fastapi_chat.consumers import MembersConsumer
 from examples.fastapi_chat.main import app as example_app
@@ -49,3 +51,15 @@ async def test_the_testing_helpers_as_documented(redis_url: str, prefix: str) ->
     await namespace["test_with_fake_user_store"]()
     await namespace["test_with_redis"](create_app(redis_url, prefix))
     assert not example_app.dependency_overrides
+
+
+async def test_the_package_readme_example_serves() -> None:
+    [block] = python_blocks("packages/chanx-fastapi/README.md")
+    readme = run_as_module("fastapi_readme", block)
+    app, say, text = readme["app"], readme["SayMessage"], readme["Text"]
+    async with (
+        WebsocketCommunicator(app, "/ws/lobby") as alice,
+        WebsocketCommunicator(app, "/ws/lobby") as bob,
+    ):
+        await alice.send_message(say(payload=text(text="hi")))
+        assert await bob.receive_json() == {"action": "line", "payload": {"text": "hi"}}

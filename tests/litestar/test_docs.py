@@ -1,4 +1,5 @@
-"""docs/litestar.md runs as written: every Python block, in order, as one module."""
+"""docs/litestar.md runs as written: every Python block, in order, as one module; so does
+the package README's example."""
 
 from __future__ import annotations
 
@@ -89,3 +90,16 @@ async def test_the_worker_reaches_a_server_through_redis(doc: dict[str, Any]) ->
             await doc["nightly_job"](worker_backend, room)
             got = await member.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
             assert got == [line(payload=text(text="good night"))]
+
+
+async def test_the_package_readme_example_serves() -> None:
+    [block] = python_blocks("packages/chanx-litestar/README.md")
+    readme = run_as_module("litestar_readme", block)
+    say, text = readme["SayMessage"], readme["Text"]
+    async with (
+        lifespan(readme["app"]) as app,
+        WebsocketCommunicator(app, "/ws/lobby") as alice,
+        WebsocketCommunicator(app, "/ws/lobby") as bob,
+    ):
+        await alice.send_message(say(payload=text(text="hi")))
+        assert await bob.receive_json() == {"action": "line", "payload": {"text": "hi"}}
