@@ -1,6 +1,16 @@
 """chanx for Litestar: consumers as route handlers, groups over the ChannelsPlugin,
 guards and authentication middleware as chanx authentication.
 
+* :class:`AsyncJsonWebsocketConsumer` and its ``as_route_handler()`` (a
+  :class:`ConsumerRouteHandler`) for the app, a ``Router`` or a ``Controller``;
+* :class:`ChanxPlugin`: the app's :class:`ChannelsPluginLayer` over its ``ChannelsPlugin``,
+  started and stopped with the app, and :class:`ChanxMiddleware`;
+* :func:`requires_user`, :func:`from_guard`: guards for connections and handlers;
+* :func:`bind_layer`: choose the layer for code outside the app (scripts, tests);
+  :func:`app_layer`: an app's layer; :func:`standalone_layer`: a layer for a process
+  without an app;
+* testing helpers in :mod:`chanx.ext.litestar.testing`.
+
 ::
 
     app = Litestar(
