@@ -32,8 +32,8 @@ from starlette.routing import Router, WebSocketRoute
 from chanx.core.layer import Envelope, GroupLayer, GroupMessage
 from chanx.core.memory import InMemoryGroupLayer
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
-from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChannelsGroupLayer, ChanxPlugin
-from chanx.ext.litestar.testing import memory_channels, running
+from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChannelsPluginLayer, ChanxPlugin
+from chanx.ext.litestar.testing import lifespan, memory_channels
 from chanx.testing import WebsocketCommunicator
 
 POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -84,7 +84,7 @@ async def bench_fan_out(rounds: int) -> None:
     core = await fan_out(InMemoryGroupLayer(), 100, rounds)
     plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
     async with plugin:
-        layer = ChannelsGroupLayer(plugin, prefix="bench.")
+        layer = ChannelsPluginLayer(plugin, prefix="bench.")
         await layer.start()
         litestar = await fan_out(layer, 100, rounds)
         await layer.stop()
@@ -111,7 +111,7 @@ async def bench_across(
         for _ in range(2):
             plugin = ChannelsPlugin(backend=make(), arbitrary_channels_allowed=True)
             await stack.enter_async_context(plugin)
-            layer = ChannelsGroupLayer(plugin, prefix=prefix)
+            layer = ChannelsPluginLayer(plugin, prefix=prefix)
             await layer.start()
             stack.push_async_callback(layer.stop)
             layers.append(layer)
@@ -166,7 +166,7 @@ async def bench_connections(count: int) -> None:
         plugins=[memory_channels(), ChanxPlugin()],
         logging_config=None,
     )
-    async with running(app):
+    async with lifespan(app):
         litestar = await connections(app, count)
     print(f"   core as_asgi() on a Starlette router {core:8.1f}")
     print(f"   Litestar route handler + ChanxPlugin {litestar:8.1f}")

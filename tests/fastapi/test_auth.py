@@ -35,7 +35,7 @@ from chanx.ext.fastapi.testing import AuthenticatedCommunicator, override_depend
 from chanx.messages.base import BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
-from chanx.testing import WebsocketCommunicator
+from chanx.testing import CommunicatorError, WebsocketCommunicator
 from examples.fastapi_chat.auth import User
 from examples.fastapi_chat.consumers import MembersConsumer
 from examples.fastapi_chat.main import app as example_app
@@ -428,6 +428,20 @@ async def test_authenticated_communicator_connects_as_a_user() -> None:
         assert reply.payload.username == "dave"
         assert set(reply.payload.groups) == {"room_lobby", "user_dave"}
     assert not example_app.dependency_overrides
+
+
+def closed_to_everyone() -> None:
+    raise HTTPException(status.HTTP_403_FORBIDDEN, "closed")
+
+
+async def test_authenticated_communicator_says_why_it_was_refused() -> None:
+    # The user dependency is overridden, but a check of the mount still refuses.
+    app = mounted(OAuth2Consumer, dependencies=[Depends(closed_to_everyone)])
+    comm = AuthenticatedCommunicator(app, "/ws", "alice", consumer=OAuth2Consumer)
+    with pytest.raises(CommunicatorError, match=r"authentication failed: 403 .*'closed'"):
+        await comm.connect()
+    assert not app.dependency_overrides
+    await comm.disconnect()
 
 
 def test_authenticated_communicator_needs_a_user_dependency() -> None:

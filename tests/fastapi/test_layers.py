@@ -147,7 +147,8 @@ async def test_layer_starts_before_and_stops_after_the_apps_own_lifespan() -> No
     app = FastAPI(lifespan=app_lifespan)
     layer = RecordingLayer(log)
     assert configure_layer(app, layer) is layer
-    async with lifespan(app):
+    async with lifespan(app) as served:
+        assert served is app
         log.append("serving")
     assert log == [
         "layer start",

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from litestar import Litestar
 
-from chanx.ext.litestar.testing import memory_channels, running
+from chanx.ext.litestar.testing import lifespan, memory_channels
 from examples.litestar_chat.app import create_app
 
 
 @pytest.fixture
 async def app() -> AsyncIterator[Litestar]:
-    async with running(create_app(memory_channels())) as app:
+    async with lifespan(create_app(memory_channels())) as app:
         yield app

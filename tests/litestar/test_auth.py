@@ -22,7 +22,7 @@ from litestar.handlers.base import BaseRouteHandler
 from chanx.constants import EVENT_ACTION_COMPLETE
 from chanx.core.decorators import ws_handler
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin, from_guard, requires_user
-from chanx.ext.litestar.testing import AuthenticatedCommunicator, memory_channels, running
+from chanx.ext.litestar.testing import AuthenticatedCommunicator, lifespan, memory_channels
 from chanx.messages.base import BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
@@ -89,15 +89,37 @@ async def test_handlers_see_connection_user_and_auth(app: Litestar) -> None:
         assert consumer.websocket.user is consumer.user  # type: ignore[attr-defined]
 
 
-async def test_authentication_middleware_alone_sends_authentication_ok(app: Litestar) -> None:
-    """The route has no guard; the middleware admitted an anonymous client."""
+async def test_authentication_middleware_user_alone_sends_authentication_ok(
+    app: Litestar,
+) -> None:
+    """The route has no guard; the middleware found bob's token and set him as the user."""
+    comm = WebsocketCommunicator(app, "/ws/chat", headers=BOB)
+    await comm.connect()
+    auth = await comm.wait_for_auth()
+    assert auth.payload.status_code == 200
+    await comm.send_message(WhoAmIMessage())
+    [reply] = await comm.receive_all_messages()
+    assert reply.payload.user == "bob"  # type: ignore[attr-defined]
+    await comm.disconnect()
+
+
+async def test_anonymous_connection_is_not_told_it_authenticated(app: Litestar) -> None:
+    """The route has no guard; the middleware ran and set ``user=None``: no
+    authentication step, as for a consumer without an authenticator elsewhere."""
     comm = WebsocketCommunicator(app, "/ws/chat")
     await comm.connect()
-    await comm.assert_authenticated_status_ok()
+    with pytest.raises(CommunicatorError, match="sent no authentication message"):
+        await comm.wait_for_auth()
     await comm.send_message(WhoAmIMessage())
     [reply] = await comm.receive_all_messages()
     assert reply.payload.user is None  # type: ignore[attr-defined]
     await comm.disconnect()
+
+    # A connection that must be admitted says why this one was not.
+    must_be_admitted = AuthenticatedCommunicator(app, "/ws/chat")
+    with pytest.raises(CommunicatorError, match="sent no authentication message"):
+        await must_be_admitted.connect()
+    await must_be_admitted.disconnect()
 
 
 async def test_per_handler_permission_from_a_guard(app: Litestar) -> None:
@@ -223,7 +245,7 @@ async def guarded_app() -> AsyncIterator[Litestar]:
         dependencies={"expensive": Provide(expensive)},
         plugins=[memory_channels(), ChanxPlugin()],
     )
-    async with running(app):
+    async with lifespan(app):
         yield app
 
 
@@ -296,6 +318,6 @@ async def test_a_dependency_that_refuses_keeps_litestars_close() -> None:
         dependencies={"user": Provide(failing_user)},
         plugins=[memory_channels(), ChanxPlugin()],
     )
-    async with running(app):
+    async with lifespan(app):
         comm = WebsocketCommunicator(app, "/ws")
         assert await comm.connect() == (False, 4500)

@@ -14,8 +14,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import pytest
 from litestar import Litestar
 
-from chanx.ext.litestar import use_app
-from chanx.ext.litestar.testing import running
+from chanx.ext.litestar import bind_layer
+from chanx.ext.litestar.testing import lifespan
 from chanx.messages.base import BaseMessage
 from chanx.testing import WebsocketCommunicator
 from tests.conformance.drivers import Driver
@@ -59,7 +59,7 @@ class TwoAppsDriver(Driver):
             for _ in range(2):
                 chosen = await stack.enter_async_context(backend(self.kind))
                 app = create_app(channels_plugin(chosen), prefix)
-                self.apps.append(await stack.enter_async_context(running(app)))
+                self.apps.append(await stack.enter_async_context(lifespan(app)))
             yield
 
     def communicator(
@@ -70,15 +70,15 @@ class TwoAppsDriver(Driver):
         return WebsocketCommunicator(app, path, headers=headers)
 
     async def broadcast_event(self, event: BaseMessage, groups: list[str]) -> None:
-        with use_app(self.apps[1]):
+        with bind_layer(self.apps[1]):
             await self.room.broadcast_event(event, groups)
 
     def broadcast_event_sync(self, event: BaseMessage, groups: list[str]) -> None:
-        with use_app(self.apps[1]):
+        with bind_layer(self.apps[1]):
             self.room.broadcast_event_sync(event, groups)
 
     async def send_event(self, event: BaseMessage, channel_name: str) -> None:
-        with use_app(self.apps[1]):
+        with bind_layer(self.apps[1]):
             await self.echo.send_event(event, channel_name)
 
 

@@ -1,4 +1,5 @@
-"""docs/litestar.md runs as written: every Python block, in order, as one module."""
+"""docs/litestar.md runs as written: every Python block, in order, as one module; so does
+the package README's example."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from litestar.middleware import (
 )
 
 from chanx.constants import EVENT_ACTION_COMPLETE
-from chanx.ext.litestar.testing import memory_channels, running
-from chanx.testing import WebsocketCommunicator
+from chanx.ext.litestar.testing import lifespan, memory_channels
+from chanx.testing import CommunicatorError, WebsocketCommunicator
 from tests.docs.test_snippets import python_blocks, run_as_module
 from tests.litestar.backends import backend
 
@@ -32,7 +33,7 @@ def doc() -> dict[str, Any]:
 
 
 async def test_the_quick_start_test_passes(doc: dict[str, Any]) -> None:
-    async with running(doc["create_app"]()) as app:
+    async with lifespan(doc["create_app"]()) as app:
         await doc["test_room"](app)
 
 
@@ -48,7 +49,7 @@ async def test_guards_permissions_and_events_as_documented(doc: dict[str, Any]) 
         middleware=[DefineMiddleware(EveryoneAnonymous)],
         plugins=[memory_channels(), doc["ChanxPlugin"]()],
     )
-    async with running(app):
+    async with lifespan(app):
         refused = WebsocketCommunicator(app, "/ws/members/lobby")
         await refused.connect()
         assert (await refused.wait_for_auth()).payload.status_code == 401
@@ -57,6 +58,9 @@ async def test_guards_permissions_and_events_as_documented(doc: dict[str, Any]) 
         await refused.disconnect()
 
         async with WebsocketCommunicator(app, "/ws/room/lobby") as member:
+            # Anonymous on a route without guards: no authentication step.
+            with pytest.raises(CommunicatorError, match="sent no authentication message"):
+                await member.wait_for_auth()
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://docs") as http:
                 assert (await http.post("/announce/lobby")).status_code == 202
@@ -82,7 +86,20 @@ async def test_the_worker_reaches_a_server_through_redis(doc: dict[str, Any]) ->
                 doc["ChanxPlugin"](),
             ],
         )
-        async with running(app), WebsocketCommunicator(app, f"/ws/room/{room}") as member:
+        async with lifespan(app), WebsocketCommunicator(app, f"/ws/room/{room}") as member:
             await doc["nightly_job"](worker_backend, room)
             got = await member.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
             assert got == [line(payload=text(text="good night"))]
+
+
+async def test_the_package_readme_example_serves() -> None:
+    [block] = python_blocks("packages/chanx-litestar/README.md")
+    readme = run_as_module("litestar_readme", block)
+    say, text = readme["SayMessage"], readme["Text"]
+    async with (
+        lifespan(readme["app"]) as app,
+        WebsocketCommunicator(app, "/ws/lobby") as alice,
+        WebsocketCommunicator(app, "/ws/lobby") as bob,
+    ):
+        await alice.send_message(say(payload=text(text="hi")))
+        assert await bob.receive_json() == {"action": "line", "payload": {"text": "hi"}}

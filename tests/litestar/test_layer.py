@@ -18,14 +18,14 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
 from chanx.core.layer import EventEnvelope
 from chanx.ext.litestar import (
-    ChannelsGroupLayer,
+    ChannelsPluginLayer,
     ChanxPlugin,
-    layer_of,
+    app_layer,
+    bind_layer,
     standalone_layer,
-    use_app,
 )
 from chanx.ext.litestar.layer import MAX_CHANNEL_LENGTH
-from chanx.ext.litestar.testing import memory_channels, running
+from chanx.ext.litestar.testing import lifespan, memory_channels
 from chanx.testing import WebsocketCommunicator
 from examples.litestar_chat.app import create_app
 from examples.litestar_chat.consumers import ChatConsumer
@@ -86,8 +86,8 @@ class CountingBackend(MemoryChannelsBackend):
 async def test_one_subscription_and_one_publish_per_group_not_per_member() -> None:
     counting = CountingBackend()
     plugin = ChannelsPlugin(backend=counting, arbitrary_channels_allowed=True)
-    async with running(create_app(plugin)) as app:
-        layer = layer_of(app)
+    async with lifespan(create_app(plugin)) as app:
+        layer = app_layer(app)
         room = layer.group_channel("room_kitchen")
         assert room == "chanx.g.room_kitchen"
         path = "/ws/room/kitchen"
@@ -152,7 +152,7 @@ async def test_send_event_to_an_unknown_or_foreign_channel_name_is_dropped(
 
 
 async def test_long_group_names_fit_postgres_channel_names(app: Litestar) -> None:
-    layer = layer_of(app)
+    layer = app_layer(app)
     long_a, long_b = "a" * 100, "a" * 99 + "b"
     channels = {layer.group_channel(name) for name in (long_a, long_b, "é" * 40)}
     assert len(channels) == 3
@@ -172,8 +172,8 @@ async def test_long_group_names_fit_postgres_channel_names(app: Litestar) -> Non
 @pytest.fixture
 async def two_apps() -> AsyncIterator[list[Litestar]]:
     async with (
-        running(create_app(memory_channels())) as a,
-        running(create_app(memory_channels())) as b,
+        lifespan(create_app(memory_channels())) as a,
+        lifespan(create_app(memory_channels())) as b,
     ):
         yield [a, b]
 
@@ -196,13 +196,21 @@ async def test_class_level_senders_pick_the_app_of_the_request(two_apps: list[Li
         # Outside any request, with both apps mounting ChatConsumer: ambiguous, says so.
         with pytest.raises(RuntimeError, match="2 running Litestar apps"):
             await ChatConsumer.broadcast_event(event("which?"), "users")
-        with use_app(a):
+        with bind_layer(a):
             await ChatConsumer.broadcast_event(event("to a"), "users")
             await asyncio.to_thread(ChatConsumer.broadcast_event_sync, event("a, sync"), "users")
         got = await on_a.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
         got += await on_a.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
         assert got == [notification("to a"), notification("a, sync")]
         await on_b.receive_nothing()
+
+        # A layer object binds the same way as its app.
+        with bind_layer(app_layer(b)) as bound:
+            assert bound is app_layer(b)
+            await ChatConsumer.broadcast_event(event("to b"), "users")
+        got = await on_b.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
+        assert got == [notification("to b")]
+        await on_a.receive_nothing()
 
 
 async def test_without_a_running_app_senders_say_what_to_do(stopped_app: Litestar) -> None:
@@ -238,13 +246,13 @@ async def test_a_process_without_an_app_publishes_through_standalone_layer() -> 
     async with AsyncExitStack() as stack:
         server_backend = await stack.enter_async_context(backend("redis"))
         app = await stack.enter_async_context(
-            running(create_app(channels_plugin(server_backend), prefix=prefix))
+            lifespan(create_app(channels_plugin(server_backend), prefix=prefix))
         )
         comm = await stack.enter_async_context(WebsocketCommunicator(app, "/ws/chat"))
         name = await channel_name(comm)
         worker_backend = await stack.enter_async_context(backend("redis"))
         async with standalone_layer(worker_backend, prefix=prefix) as layer:
-            assert isinstance(layer, ChannelsGroupLayer)
+            assert isinstance(layer, ChannelsPluginLayer)
             await ChatConsumer.broadcast_event(event("from a worker"), "users")
             await ChatConsumer.send_event(event("just you"), name)
         got = await comm.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
@@ -268,7 +276,7 @@ async def test_redis_streams_across_apps_without_replaying_history() -> None:
             chosen = await stack.enter_async_context(backend("redis-streams"))
             apps.append(
                 await stack.enter_async_context(
-                    running(create_app(channels_plugin(chosen), prefix=prefix))
+                    lifespan(create_app(channels_plugin(chosen), prefix=prefix))
                 )
             )
         a, b = apps
@@ -287,7 +295,7 @@ async def test_redis_streams_across_apps_without_replaying_history() -> None:
             await on_b.receive_nothing(timeout=0.2)
         async with WebsocketCommunicator(a, "/ws/chat") as chat_on_a:
             name = await channel_name(chat_on_a)
-            with use_app(b):
+            with bind_layer(b):
                 await ChatConsumer.send_event(event("direct"), name)
             got = await chat_on_a.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
             assert got == [notification("direct")]
@@ -306,7 +314,7 @@ async def test_layer_envelopes_on_the_wire_carry_origin_and_sequence() -> None:
 
     counting.publish = keep  # type: ignore[method-assign]
     async with ChannelsPlugin(backend=counting, arbitrary_channels_allowed=True) as plugin:
-        layer = ChannelsGroupLayer(plugin, prefix=unique_prefix())
+        layer = ChannelsPluginLayer(plugin, prefix=unique_prefix())
         await layer.start()
         try:
             await layer.send_group("g", EventEnvelope.of(event("e")))
@@ -339,7 +347,7 @@ async def test_background_tasks_of_a_request_reach_their_own_app() -> None:
             plugins=[memory_channels(), ChanxPlugin()],
         )
 
-    async with running(build()) as a, running(build()) as b:
+    async with lifespan(build()) as a, lifespan(build()) as b:
         transport = httpx.ASGITransport(app=b)
         async with (
             httpx.AsyncClient(transport=transport, base_url="http://b") as http,

@@ -3,6 +3,7 @@ and configuration mistakes reported when the app is built or started."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -18,7 +19,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter
 
 from chanx.core.decorators import ws_handler
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin, ConsumerRouteHandler
-from chanx.ext.litestar.testing import memory_channels, running
+from chanx.ext.litestar.testing import lifespan, memory_channels
 from chanx.messages.base import BaseMessage
 from chanx.testing import WebsocketCommunicator
 
@@ -91,7 +92,7 @@ async def router_app() -> AsyncIterator[Litestar]:
         state=State({"flavour": "mint"}),
         plugins=[memory_channels(), ChanxPlugin()],
     )
-    async with running(app):
+    async with lifespan(app):
         yield app
 
 
@@ -184,7 +185,21 @@ def test_generated_routes_for_arbitrary_channels_are_refused() -> None:
 async def test_declared_channels_only_fail_at_startup() -> None:
     app = Litestar(plugins=[channels(channels=["news"]), ChanxPlugin()])
     with pytest.raises(ImproperlyConfiguredException, match="arbitrary_channels_allowed=True"):
-        async with running(app):
+        async with lifespan(app):
+            pass
+
+
+async def test_lifespan_yields_the_app_and_bounds_a_hanging_startup() -> None:
+    app = Litestar(plugins=[memory_channels(), ChanxPlugin()])
+    async with lifespan(app) as served:
+        assert served is app
+
+    async def never_ready() -> None:
+        await asyncio.Event().wait()
+
+    hanging = Litestar(on_startup=[never_ready], plugins=[memory_channels(), ChanxPlugin()])
+    with pytest.raises(RuntimeError, match=r"startup did not finish within 0\.1s"):
+        async with lifespan(hanging, timeout=0.1):
             pass
 
 
@@ -203,7 +218,7 @@ class RoomsController(Controller):
 
 async def test_mounted_in_a_controller_with_its_guards_and_dependencies() -> None:
     app = Litestar(route_handlers=[RoomsController], plugins=[memory_channels(), ChanxPlugin()])
-    async with running(app):
+    async with lifespan(app):
         refused = WebsocketCommunicator(app, "/rooms/5/ws")
         await refused.connect()
         assert (await refused.wait_for_auth()).payload.status_code == 401

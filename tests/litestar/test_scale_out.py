@@ -89,10 +89,10 @@ class Client:
 async def client(port: int, path: str) -> AsyncIterator[Client]:
     async with websockets.connect(f"ws://127.0.0.1:{port}{path}") as connection:
         joined = Client(connection)
-        # The authentication message comes once the connection has joined its groups.
-        auth = await joined.receive()
-        assert auth["action"] == "authentication"
-        assert auth["payload"]["status_code"] == 200
+        # Frames are answered once the connection has joined its groups (an anonymous
+        # connection gets no authentication message to wait for).
+        await joined.send("ping")
+        assert [frame["action"] for frame in await joined.until("complete")] == ["pong", "complete"]
         yield joined
 
 

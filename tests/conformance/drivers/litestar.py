@@ -9,7 +9,7 @@ from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin
-from chanx.ext.litestar.testing import memory_channels, running
+from chanx.ext.litestar.testing import lifespan, memory_channels
 from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
@@ -55,7 +55,7 @@ class LitestarDriver(Driver):
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        async with running(create_app()) as app:
+        async with lifespan(create_app()) as app:
             self.app = app
             yield
 

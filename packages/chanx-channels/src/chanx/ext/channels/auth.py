@@ -39,6 +39,7 @@ class SessionAuthenticator:
         self.status_code = status_code
 
     async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
+        """The result for ``consumer``'s connection (the authenticator protocol)."""
         user = scope_user(consumer)
         if user is None or not user.is_authenticated:
             return AuthResult.deny(self.status_code, NOT_AUTHENTICATED)

@@ -54,10 +54,12 @@ class ConnectionTracker:
         """How many clean-ups ran (for tests and measurements)."""
 
     def connection_opened(self) -> None:
+        """Mark the current thread (Django's ``connection_created`` signal calls it)."""
         with self._lock:
             self._threads.add(threading.current_thread())
 
     def may_have_open_connections(self) -> bool:
+        """Whether a live thread may hold an open connection (so a clean-up may matter)."""
         if not self._threads:
             return not self._primed
         with self._lock:

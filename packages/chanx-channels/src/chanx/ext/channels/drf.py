@@ -82,6 +82,8 @@ class DRFAuthenticator:
         self.throttle_classes = throttle_classes
 
     async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
+        """The result for ``consumer``'s connection (the authenticator protocol), DRF's
+        checks run in a worker thread."""
         result: AuthResult = await database_sync_to_async(self._authenticate)(consumer)
         return result
 

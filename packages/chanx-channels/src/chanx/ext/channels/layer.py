@@ -78,6 +78,7 @@ class ChannelsGroupLayer:
         return f"<ChannelsGroupLayer {self.describe()}>"
 
     def describe(self) -> str:
+        """The layer for messages and logs: its alias and class name."""
         name = type(self.channel_layer).__name__
         return name if self.alias is None else f"{self.alias!r} ({name})"
 
@@ -87,6 +88,7 @@ class ChannelsGroupLayer:
         return self._loop
 
     async def add_receiver(self, receiver: Receiver) -> str:
+        """The connection's channel name, from the channel layer's ``new_channel()``."""
         self._loop = asyncio.get_running_loop()
         name: str = await self._guard("new_channel", self.channel_layer.new_channel())
         return name
@@ -95,6 +97,8 @@ class ChannelsGroupLayer:
         """Nothing to do: Channels layers forget a channel nobody receives on."""
 
     async def join(self, group: str, receiver: Receiver) -> None:
+        """``group_add``; raises :class:`ChannelLayerUnavailable` if the layer is
+        unreachable."""
         await self._guard(
             f"group_add({group!r})", self.channel_layer.group_add(group, receiver.channel_name)
         )
@@ -111,12 +115,16 @@ class ChannelsGroupLayer:
             logger.warning("%s", exc)
 
     async def send_group(self, group: str, envelope: Envelope) -> None:
+        """``group_send`` of the envelope's wire form; raises
+        :class:`ChannelLayerUnavailable` if the layer is unreachable."""
         await self._guard(
             f"group_send({group!r})",
             self.channel_layer.group_send(group, envelope_to_wire(envelope)),
         )
 
     async def send_to(self, channel_name: str, envelope: Envelope) -> None:
+        """``send`` to one connection's channel; raises :class:`ChannelLayerUnavailable`
+        if the layer is unreachable."""
         wire = envelope_to_wire(envelope)
         await self._guard(f"send({channel_name!r})", self.channel_layer.send(channel_name, wire))
 

@@ -172,6 +172,8 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
     # ------------------------------------------------------------------ websocket events
 
     async def websocket_connect(self, message: Message) -> None:
+        """Channels' handler for the connect event: runs :meth:`connect`, and ends the
+        consumer when the connection was refused."""
         await self.connect()
         if not self._serving:
             await self.handle_disconnect(1006)
@@ -182,6 +184,7 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
         self._serving = await self.handle_connect()
 
     async def websocket_receive(self, message: Message) -> None:
+        """Channels' handler for a frame: passes it to :meth:`receive`."""
         text = message.get("text")
         if text is not None:
             await self.receive(text_data=text)
@@ -196,6 +199,8 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
             await self.handle_bytes(bytes_data or b"")
 
     async def websocket_disconnect(self, message: Message) -> None:
+        """Channels' handler for the close: runs :meth:`disconnect`, cleans up database
+        connections as configured, and ends the consumer."""
         await self.disconnect(message.get("code", 1005))
         if needs_cleanup(self.close_old_connections):
             await clean_old_connections()

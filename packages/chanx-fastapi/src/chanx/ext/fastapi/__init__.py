@@ -6,7 +6,10 @@
 * :func:`configure_layer`: the app's group layer (in memory, or Redis from a URL for
   several worker processes), started and stopped with the app;
 * :func:`bind_layer`: choose the layer for code outside the app (scripts, workers, tests);
-* ``RedisGroupLayer`` (needs the ``redis`` extra: ``pip install chanx-fastapi[redis]``).
+  :func:`app_layer`: an app's layer; :func:`current_layer`: the layer for the code
+  running now;
+* ``RedisGroupLayer`` (needs the ``redis`` extra: ``pip install "chanx-fastapi[redis]"``);
+* testing helpers in :mod:`chanx.ext.fastapi.testing`.
 """
 
 from typing import TYPE_CHECKING, Any

@@ -42,9 +42,13 @@ STATE_KEY = "chanx_layer"
 class ManagedLayer(Protocol):
     """A layer with resources to open and close (connections, reader tasks)."""
 
-    async def start(self) -> None: ...
+    async def start(self) -> None:
+        """Open what the layer needs; runs before the app's own startup."""
+        ...
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """Close it again; runs after the app's own shutdown."""
+        ...
 
 
 class LayerBinding:
@@ -58,10 +62,12 @@ class LayerBinding:
         self._holds = 0
 
     def hold(self) -> None:
+        """Count one more thing keeping the app running (its lifespan, a connection)."""
         self._holds += 1
         _running[self] = None
 
     def release(self) -> None:
+        """Count one less; at zero the app no longer counts as running."""
         self._holds -= 1
         if self._holds <= 0:
             self._holds = 0

@@ -131,6 +131,8 @@ class RedisGroupLayer:
 
     @property
     def started(self) -> bool:
+        """Between :meth:`start` and :meth:`stop`: the reader runs (whether or not the
+        connection is up right now; see :attr:`connected` and :attr:`ready`)."""
         return self._reader is not None
 
     @property
@@ -150,6 +152,8 @@ class RedisGroupLayer:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the layer was started on (``None`` when not started); the
+        ``*_sync`` senders submit to it from other threads."""
         return self._loop if self.started else None
 
     # ------------------------------------------------------------------ lifecycle
@@ -203,6 +207,8 @@ class RedisGroupLayer:
     # ------------------------------------------------------------------ GroupLayer
 
     async def add_receiver(self, receiver: Receiver) -> str:
+        """Register a connection of this process; returns its channel name, which names
+        this process's channel so that ``send_to`` from any process reaches it."""
         if not self.started:
             raise RedisLayerError(
                 f"{self!r} is not started: run the app's lifespan (uvicorn does; in tests "
@@ -213,9 +219,13 @@ class RedisGroupLayer:
         return name
 
     async def remove_receiver(self, receiver: Receiver) -> None:
+        """Forget a connection (after it left its groups)."""
         self._receivers.pop(receiver.channel_name, None)
 
     async def join(self, group: str, receiver: Receiver) -> None:
+        """Add a member; the first member of a group in this process subscribes to the
+        group's channel and waits for Redis to confirm it (while Redis is unreachable,
+        the reconnection subscribes instead)."""
         channel = self._group_channel(group)
         members = self._groups.get(group)
         if members is None:
@@ -228,6 +238,7 @@ class RedisGroupLayer:
             await self._confirmation(waiting[-1])
 
     async def leave(self, group: str, receiver: Receiver) -> None:
+        """Remove a member; the last one in this process unsubscribes from the group."""
         members = self._groups.get(group)
         if members is None:
             return
@@ -242,6 +253,9 @@ class RedisGroupLayer:
                     logger.debug("unsubscribe failed; the reader will reconnect", exc_info=True)
 
     async def send_group(self, group: str, envelope: Envelope) -> None:
+        """Deliver to the group's members in this process and ``PUBLISH`` once for the
+        others; raises :class:`RedisLayerError` (after the local delivery) when Redis
+        cannot be reached."""
         channel, wire = self._group_channel(group), envelope_to_wire(envelope)
         members = self._groups.get(group)
         if not members:
@@ -257,6 +271,8 @@ class RedisGroupLayer:
             raise failure
 
     async def send_to(self, channel_name: str, envelope: Envelope) -> None:
+        """Deliver to one connection, directly when it is in this process, else through
+        its process's channel."""
         process_channel, sep, _ = channel_name.rpartition("!")
         if process_channel == self._process_channel:
             receiver = self._receivers.get(channel_name)

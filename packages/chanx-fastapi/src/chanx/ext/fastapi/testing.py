@@ -4,7 +4,8 @@
   (needed for a Redis layer; harmless otherwise);
 * :func:`override_dependencies`: ``app.dependency_overrides`` for the block only; the
   overrides apply to websocket authentication too;
-* :class:`AuthenticatedCommunicator`: connect as a given user without crafting tokens.
+* :class:`AuthenticatedCommunicator`: a connection that must be admitted, connected as a
+  given user without crafting credentials.
 """
 
 from __future__ import annotations
@@ -12,26 +13,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
 from chanx.core.types import Message
 from chanx.ext.fastapi.auth import DependencyAuthenticator
-from chanx.testing import WebsocketCommunicator
+from chanx.testing import CommunicatorError, WebsocketCommunicator
 from chanx.testing.asgi import HeadersInput
+from chanx.testing.base import DEFAULT_TIMEOUT
 
 __all__ = ["AuthenticatedCommunicator", "lifespan", "override_dependencies"]
 
 _MISSING: Any = object()
 
+AppT = TypeVar("AppT", bound=Callable[..., Any])
+"""Any ASGI application (a FastAPI or Starlette app)."""
+
 
 @asynccontextmanager
-async def lifespan(app: Any, timeout: float = 10.0) -> AsyncIterator[None]:
-    """Send the ASGI lifespan startup to ``app``, run the block, then the shutdown.
+async def lifespan(app: AppT, timeout: float = 10.0) -> AsyncIterator[AppT]:
+    """Run ``app``'s startup, then the block, then its shutdown, as a server does;
+    yields ``app``.
 
     A failed startup raises ``RuntimeError`` with the app's message (for a Redis layer
-    whose server is down, the connection error)."""
+    whose server is down, the connection error); so does a startup or shutdown that
+    takes longer than ``timeout`` seconds."""
     to_app: asyncio.Queue[Message] = asyncio.Queue()
     from_app: asyncio.Queue[Message] = asyncio.Queue()
 
@@ -48,7 +55,7 @@ async def lifespan(app: Any, timeout: float = 10.0) -> AsyncIterator[None]:
         reply = await _lifespan_reply(from_app, task, timeout)
         if reply["type"] != "lifespan.startup.complete":
             raise RuntimeError(f"app startup failed: {reply.get('message', '')}")
-        yield
+        yield app
         await to_app.put({"type": "lifespan.shutdown"})
         reply = await _lifespan_reply(from_app, task, timeout)
         if reply["type"] != "lifespan.shutdown.complete":
@@ -94,13 +101,16 @@ def override_dependencies(
 
 
 class AuthenticatedCommunicator(WebsocketCommunicator):
-    """A communicator whose connection authenticates as ``user``.
+    """A communicator for a connection that must be admitted: :meth:`connect` (and
+    ``async with``) fails, saying why, unless the connection authenticated with a 2xx
+    status.
 
-    While it connects, the consumer's authentication dependency (that of its
+    On FastAPI it connects as ``user``: while it connects, the consumer's user dependency
+    (the main dependency of its
     :class:`~chanx.ext.fastapi.auth.DependencyAuthenticator`, or ``dependency``) is
-    overridden to return ``user``; the other dependencies (checks, mount dependencies)
-    run as usual. Connect one communicator at a time (the override is app-wide while it
-    lasts).
+    overridden to return ``user``, so no credentials are needed; the other dependencies
+    (checks, mount dependencies) run as usual. Connect one communicator at a time (the
+    override is app-wide while it lasts).
     """
 
     def __init__(
@@ -132,7 +142,13 @@ class AuthenticatedCommunicator(WebsocketCommunicator):
         self.user = user
         self.dependency = dependency
 
-    async def connect(self, timeout: float = 1.0) -> tuple[bool, Any]:
+    async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
+        """Connect, then fail (:class:`~chanx.testing.CommunicatorError`, saying why)
+        unless the connection was accepted and authenticated with a 2xx status."""
         user = self.user
         with override_dependencies(self.app, {self.dependency: lambda: user}):
-            return await super().connect(timeout)
+            accepted, detail = await super().connect(timeout)
+        if not accepted:
+            raise CommunicatorError(f"the connection was not accepted (close code {detail})")
+        await self.assert_authenticated_status_ok(timeout)
+        return accepted, detail

@@ -96,7 +96,15 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
 
 
 class ConsumerEndpoint:
-    """A FastAPI websocket endpoint running one consumer instance per connection."""
+    """The FastAPI websocket endpoint serving one consumer class, one instance per
+    connection.
+
+    Made by ``Consumer.as_endpoint(dependencies=...)`` rather than by hand; it goes
+    wherever FastAPI takes a websocket endpoint (``add_api_websocket_route``,
+    ``@router.websocket(path)``). FastAPI sees one ``websocket: WebSocket`` parameter;
+    the consumer's authentication dependencies and ``dependencies`` run after the
+    handshake, in chanx's authentication step.
+    """
 
     def __init__(
         self,

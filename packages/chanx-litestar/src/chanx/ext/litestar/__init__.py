@@ -1,6 +1,16 @@
 """chanx for Litestar: consumers as route handlers, groups over the ChannelsPlugin,
 guards and authentication middleware as chanx authentication.
 
+* :class:`AsyncJsonWebsocketConsumer` and its ``as_route_handler()`` (a
+  :class:`ConsumerRouteHandler`) for the app, a ``Router`` or a ``Controller``;
+* :class:`ChanxPlugin`: the app's :class:`ChannelsPluginLayer` over its ``ChannelsPlugin``,
+  started and stopped with the app, and :class:`ChanxMiddleware`;
+* :func:`requires_user`, :func:`from_guard`: guards for connections and handlers;
+* :func:`bind_layer`: choose the layer for code outside the app (scripts, tests);
+  :func:`app_layer`: an app's layer; :func:`standalone_layer`: a layer for a process
+  without an app;
+* testing helpers in :mod:`chanx.ext.litestar.testing`.
+
 ::
 
     app = Litestar(
@@ -13,21 +23,21 @@ guards and authentication middleware as chanx authentication.
 """
 
 from chanx.ext.litestar.auth import from_guard, requires_user
-from chanx.ext.litestar.layer import ChannelsGroupLayer
+from chanx.ext.litestar.layer import ChannelsPluginLayer
 from chanx.ext.litestar.plugin import ChanxMiddleware, ChanxPlugin, standalone_layer
-from chanx.ext.litestar.registry import layer_of, use_app
+from chanx.ext.litestar.registry import app_layer, bind_layer
 from chanx.ext.litestar.routing import ConsumerRouteHandler
 from chanx.ext.litestar.websocket import AsyncJsonWebsocketConsumer
 
 __all__ = [
     "AsyncJsonWebsocketConsumer",
-    "ChannelsGroupLayer",
+    "ChannelsPluginLayer",
     "ChanxMiddleware",
     "ChanxPlugin",
     "ConsumerRouteHandler",
+    "app_layer",
+    "bind_layer",
     "from_guard",
-    "layer_of",
     "requires_user",
     "standalone_layer",
-    "use_app",
 ]

@@ -1,6 +1,6 @@
 """chanx groups over Litestar's ``ChannelsPlugin``: whatever backend the app configures.
 
-Mapping (one :class:`ChannelsGroupLayer` per app and process):
+Mapping (one :class:`ChannelsPluginLayer` per app and process):
 
 * a group is one plugin channel, ``<prefix>g.<group>``; the process holds one plugin
   subscription per group that has local members, not one per connection;
@@ -59,7 +59,7 @@ class _Group:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-class ChannelsGroupLayer:
+class ChannelsPluginLayer:
     """A :class:`~chanx.core.layer.GroupLayer` on a Litestar ``ChannelsPlugin``.
 
     :class:`~chanx.ext.litestar.ChanxPlugin` creates one per app and starts it with the app;
@@ -91,12 +91,14 @@ class ChannelsGroupLayer:
 
     def __repr__(self) -> str:
         state = f"origin={self._origin}" if self._running else "stopped"
-        return f"<ChannelsGroupLayer prefix={self.prefix!r} {state}>"
+        return f"<ChannelsPluginLayer prefix={self.prefix!r} {state}>"
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the layer was started on (``None`` before); the ``*_sync``
+        senders submit to it from other threads."""
         return self._loop
 
     @property
@@ -166,15 +168,20 @@ class ChannelsGroupLayer:
     # ------------------------------------------------------------------ GroupLayer
 
     async def add_receiver(self, receiver: Receiver) -> str:
+        """Register a connection of this process; its channel name names this process's
+        inbox, so that ``send_to`` from any process reaches it."""
         self._check_running()
         name = f"{self._inbox}!{next(self._names)}"
         self._receivers[name] = receiver
         return name
 
     async def remove_receiver(self, receiver: Receiver) -> None:
+        """Forget a connection (after it left its groups)."""
         self._receivers.pop(receiver.channel_name, None)
 
     async def join(self, group: str, receiver: Receiver) -> None:
+        """Add a member; the first member of a group in this process subscribes to the
+        group's channel."""
         self._check_running()
         state = self._groups.get(group)
         if state is None:
@@ -189,6 +196,7 @@ class ChannelsGroupLayer:
             raise
 
     async def leave(self, group: str, receiver: Receiver) -> None:
+        """Remove a member; the last one in this process unsubscribes from the group."""
         state = self._groups.get(group)
         if state is None:
             return
@@ -197,6 +205,8 @@ class ChannelsGroupLayer:
             await self._sync_subscription(state)
 
     async def send_group(self, group: str, envelope: Envelope) -> None:
+        """Deliver to the group's members in this process, then publish once for the
+        other processes."""
         self._check_running()
         state = self._groups.get(group)
         if state is not None and state.members:
@@ -204,6 +214,8 @@ class ChannelsGroupLayer:
         await self._publish(self.group_channel(group), envelope)
 
     async def send_to(self, channel_name: str, envelope: Envelope) -> None:
+        """Deliver to one connection, directly when it is in this process, else through
+        its process's inbox."""
         self._check_running()
         inbox, separator, _ = channel_name.rpartition("!")
         if inbox == self._inbox:
@@ -220,7 +232,7 @@ class ChannelsGroupLayer:
             raise RuntimeError(
                 "the chanx layer is not running: the Litestar app's lifespan has not started "
                 "(serve it with an ASGI server, or in tests use "
-                "`async with chanx.ext.litestar.testing.running(app)`)"
+                "`async with chanx.ext.litestar.testing.lifespan(app)`)"
             )
 
     async def _sync_subscription(self, state: _Group) -> None:

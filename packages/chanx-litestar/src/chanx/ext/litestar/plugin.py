@@ -13,8 +13,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPlugin
 
 from chanx.ext.litestar.auth import STARTED_KEY, is_refusal, refusal, refuse
-from chanx.ext.litestar.layer import ChannelsGroupLayer
-from chanx.ext.litestar.registry import STATE_KEY, current_layer, mark_running, mark_stopped
+from chanx.ext.litestar.layer import ChannelsPluginLayer
+from chanx.ext.litestar.registry import STATE_KEY, _current, _mark_running, _mark_stopped
 from chanx.ext.litestar.routing import ConsumerRouteHandler
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class ChanxPlugin(InitPlugin):
 
     ``Litestar(plugins=[ChannelsPlugin(backend=..., arbitrary_channels_allowed=True),
     ChanxPlugin()])``. On app init it creates the app's
-    :class:`~chanx.ext.litestar.layer.ChannelsGroupLayer` (``app.state["chanx_layer"]``)
+    :class:`~chanx.ext.litestar.layer.ChannelsPluginLayer` (``app.state["chanx_layer"]``)
     and adds :class:`ChanxMiddleware`; the layer starts after the plugins have started
     and stops at shutdown.
 
@@ -44,18 +44,20 @@ class ChanxPlugin(InitPlugin):
         self.prefix = prefix
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Litestar's plugin hook: create the layer, add the middleware, and start and
+        stop the layer with the app."""
         channels = self._channels_plugin(app_config)
-        layer = ChannelsGroupLayer(channels, prefix=self.prefix)
+        layer = ChannelsPluginLayer(channels, prefix=self.prefix)
         app_config.state[STATE_KEY] = layer
         # Outermost, so it also sees refusals raised by authentication middleware.
         app_config.middleware.insert(0, DefineMiddleware(ChanxMiddleware, layer=layer))
 
         async def start_layer() -> None:
             await layer.start()
-            mark_running(layer)
+            _mark_running(layer)
 
         async def stop_layer() -> None:
-            mark_stopped(layer)
+            _mark_stopped(layer)
             await layer.stop()
 
         app_config.on_startup.append(start_layer)
@@ -94,16 +96,20 @@ class ChanxPlugin(InitPlugin):
 
 
 class ChanxMiddleware:
-    """Binds the app's layer to each request's context (so class-level senders in HTTP
-    handlers and background tasks use this app), and turns a 4xx ``HTTPException`` raised
-    before a consumer starts (authentication middleware, guards) into the chanx refusal."""
+    """The app-level middleware :class:`ChanxPlugin` adds (outermost); not added by hand.
 
-    def __init__(self, app: ASGIApp, layer: ChannelsGroupLayer) -> None:
+    It binds the app's layer to each request's context (so class-level senders in HTTP
+    handlers and background tasks use this app), and turns a 4xx ``HTTPException``
+    raised before a consumer starts (authentication middleware, guards) into the chanx
+    refusal: the ``authentication`` message, then a close with ``4000 + status``.
+    """
+
+    def __init__(self, app: ASGIApp, layer: ChannelsPluginLayer) -> None:
         self.app = app
         self.layer = layer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = current_layer.set(self.layer)
+        token = _current.set(self.layer)
         try:
             handler = scope.get("route_handler")
             websocket = scope["type"] == ScopeType.WEBSOCKET
@@ -118,13 +124,13 @@ class ChanxMiddleware:
                 chanx_scope = cast("dict[str, Any]", scope)
                 await refuse(handler.consumer_class, chanx_scope, receive, send, refusal(exc))  # type: ignore[arg-type]
         finally:
-            current_layer.reset(token)
+            _current.reset(token)
 
 
 @asynccontextmanager
 async def standalone_layer(
     backend: ChannelsBackend, *, prefix: str = "chanx."
-) -> AsyncIterator[ChannelsGroupLayer]:
+) -> AsyncIterator[ChannelsPluginLayer]:
     """A layer for a process with no Litestar app (a worker, a script): within the block,
     class-level senders (``Consumer.broadcast_event``, ``send_event``) publish through
     ``backend`` to the apps that share it and ``prefix``.
@@ -133,11 +139,11 @@ async def standalone_layer(
     PostgreSQL server).
     """
     async with ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True) as plugin:
-        layer = ChannelsGroupLayer(plugin, prefix=prefix)
+        layer = ChannelsPluginLayer(plugin, prefix=prefix)
         await layer.start()
-        token = current_layer.set(layer)
+        token = _current.set(layer)
         try:
             yield layer
         finally:
-            current_layer.reset(token)
+            _current.reset(token)
             await layer.stop()

@@ -28,7 +28,7 @@ from litestar.handlers import WebsocketRouteHandler
 
 from chanx.core.asgi import run_consumer
 from chanx.ext.litestar.auth import GUARDS_KEY, STARTED_KEY, is_refusal, refusal, refuse
-from chanx.ext.litestar.registry import layer_of
+from chanx.ext.litestar.registry import app_layer
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -39,7 +39,13 @@ if TYPE_CHECKING:
 
 
 class ConsumerRouteHandler(WebsocketRouteHandler):
-    """The route handler of one consumer class (see ``as_route_handler``)."""
+    """The Litestar websocket route handler serving one consumer class.
+
+    Made by ``Consumer.as_route_handler(path, ...)`` rather than by hand; it goes
+    wherever Litestar takes route handlers. Its function's signature is the consumer's
+    ``on_connect`` (so Litestar injects what that asks for), and the route's guards run
+    before dependencies are resolved (see the module documentation).
+    """
 
     __slots__ = ("consumer_class",)
 
@@ -68,8 +74,10 @@ class ConsumerRouteHandler(WebsocketRouteHandler):
             await super().authorize_connection(connection)
 
     def on_registration(self, app: Litestar) -> None:
+        """Litestar's registration hook: also lists the consumer class on the app's layer,
+        so class-level senders outside any request find the app that mounts it."""
         super().on_registration(app)
-        layer_of(app).consumers.add(self.consumer_class)
+        app_layer(app).consumers.add(self.consumer_class)
 
 
 class GuardGate:

@@ -5,7 +5,7 @@ its ``ChannelsPlugin`` and chanx layer are started. A pytest fixture::
 
     @pytest.fixture
     async def app():
-        async with running(create_app(memory_channels())) as app:
+        async with lifespan(create_app(memory_channels())) as app:
             yield app
 """
 
@@ -20,7 +20,7 @@ from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
-from chanx.testing import WebsocketCommunicator
+from chanx.testing import CommunicatorError, WebsocketCommunicator
 from chanx.testing.base import DEFAULT_TIMEOUT
 
 
@@ -32,36 +32,46 @@ def memory_channels(**kwargs: Any) -> ChannelsPlugin:
 
 
 @asynccontextmanager
-async def running(app: Litestar) -> AsyncIterator[Litestar]:
-    """Run ``app``'s lifespan (startup, then shutdown at the end of the block).
+async def lifespan(app: Litestar, timeout: float = 10.0) -> AsyncIterator[Litestar]:
+    """Run ``app``'s startup, then the block, then its shutdown, as a server does;
+    yields ``app``.
 
     The lifespan runs in a task of its own, so entering and leaving it from different
     tasks (as pytest-asyncio does with async fixtures) is fine. A startup failure is
-    raised here.
+    raised here; a startup or shutdown that takes longer than ``timeout`` seconds
+    raises ``RuntimeError``.
     """
     started = asyncio.Event()
     stop = asyncio.Event()
 
-    async def lifespan() -> None:
+    async def run() -> None:
         async with app.lifespan():
             started.set()
             await stop.wait()
 
-    task = asyncio.get_running_loop().create_task(lifespan(), name="litestar lifespan")
+    task = asyncio.get_running_loop().create_task(run(), name="litestar lifespan")
     waiter = asyncio.ensure_future(started.wait())
     try:
-        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({task, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         waiter.cancel()
         with suppress(asyncio.CancelledError):
             await waiter
     if task.done():
         _raise_startup_error(task)
+    if not started.is_set():
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        raise RuntimeError(f"the app's startup did not finish within {timeout}s")
     try:
         yield app
     finally:
         stop.set()
-        await task
+        try:
+            await asyncio.wait_for(task, timeout)
+        except asyncio.TimeoutError:
+            raise RuntimeError(f"the app's shutdown did not finish within {timeout}s") from None
 
 
 def _raise_startup_error(task: asyncio.Task[None]) -> None:
@@ -76,13 +86,23 @@ def _raise_startup_error(task: asyncio.Task[None]) -> None:
 
 
 class AuthenticatedCommunicator(WebsocketCommunicator):
-    """A communicator for routes behind authentication: :meth:`connect` (and ``async
-    with``) fails unless the server admitted the connection, saying why it did not."""
+    """A communicator for a connection that must be admitted: :meth:`connect` (and
+    ``async with``) fails, saying why, unless the connection authenticated with a 2xx
+    status.
+
+    On Litestar the identity goes where the app's authentication middleware reads it:
+    ``headers`` (``{"authorization": "Bearer ..."}``, a cookie) or the path's query
+    string. The arguments are those of :class:`~chanx.testing.WebsocketCommunicator`.
+    """
 
     async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
-        result = await super().connect(timeout)
+        """Connect, then fail (:class:`~chanx.testing.CommunicatorError`, saying why)
+        unless the connection was accepted and authenticated with a 2xx status."""
+        accepted, detail = await super().connect(timeout)
+        if not accepted:
+            raise CommunicatorError(f"the connection was not accepted (close code {detail})")
         await self.assert_authenticated_status_ok(timeout)
-        return result
+        return accepted, detail
 
 
-__all__ = ["AuthenticatedCommunicator", "memory_channels", "running"]
+__all__ = ["AuthenticatedCommunicator", "lifespan", "memory_channels"]

@@ -31,9 +31,9 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
     * groups and events go through the app's ``ChannelsPlugin`` (via
       :class:`~chanx.ext.litestar.ChanxPlugin`); class-level senders find their app as
       described in :mod:`chanx.ext.litestar.registry`;
-    * the ``authentication`` message is sent when the connection went through Litestar
-      authentication (authentication middleware or guards admitted it), or when the
-      consumer has an ``authenticator`` / overrides :meth:`authenticate`.
+    * the ``authentication`` message is sent when Litestar authenticated the connection
+      (the route's guards admitted it, or authentication middleware set a user), or when
+      the consumer has an ``authenticator`` / overrides :meth:`authenticate`.
     """
 
     websocket: WebSocket[Any, Any, Any]
@@ -62,14 +62,16 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
 
     async def authenticate(self) -> AuthResult | None:
         """The ``authenticator`` if set; else, when Litestar authenticated the connection
-        (guards passed, or authentication middleware set a user), an allowed result
-        with ``connection.user``; else no authentication step."""
+        (its guards passed, or authentication middleware set a user other than ``None``),
+        an allowed result with ``connection.user``; else no authentication step (an
+        anonymous connection on an unguarded route is not told it authenticated)."""
         if self.authenticator is not None:
             return await self.authenticator.authenticate(self)
         handler = self.scope.get("route_handler")
         guarded = handler is not None and bool(handler.resolve_guards())
-        if guarded or "user" in self.scope:
-            return AuthResult.allow(self.scope.get("user"))
+        user = self.scope.get("user")
+        if guarded or user is not None:
+            return AuthResult.allow(user)
         return None
 
     @property
