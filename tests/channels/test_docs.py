@@ -109,34 +109,9 @@ def guide_test_case() -> type[unittest.TestCase]:
     return tests
 
 
-def keeping(case: type[unittest.TestCase], keep: Any) -> type[unittest.TestCase]:
-    """``case`` with only the test methods whose name ``keep(name)`` accepts (the others
-    are set to ``None``, which the loader does not collect)."""
-    names = unittest.TestLoader().getTestCaseNames(case)
-    hidden = {name: None for name in names if not keep(name)}
-    return type(case.__name__, (case,), hidden)
-
-
-# Run apart, until the core's communicator records a close as soon as it has arrived.
-WAITS_FOR_CORE = "test_failed_authentication"
-
-
 def test_the_guides_test_case_and_its_methods_pass(application: Any) -> None:
-    tests = keeping(guide_test_case(), lambda name: name != WAITS_FOR_CORE)
     with override_settings(CHANX=guide_test_settings()["CHANX"]):
-        run_cases(tests, application)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="`close_code == 4403` right after wait_for_auth() needs the core communicator to "
-    "record a close as soon as it has arrived (core change in progress); when this XPASSes, "
-    "drop this test and WAITS_FOR_CORE",
-)
-def test_the_guides_failed_authentication_passes(application: Any) -> None:
-    tests = keeping(guide_test_case(), lambda name: name == WAITS_FOR_CORE)
-    with override_settings(CHANX=guide_test_settings()["CHANX"]):
-        run_cases(tests, application)
+        run_cases(guide_test_case(), application)
 
 
 async def test_the_guides_pytest_function_passes(application: Any) -> None:
