@@ -19,11 +19,11 @@ from typing import Any
 from bench.report import markdown, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
-FRAMEWORKS = ["asgi"]
+FRAMEWORKS = ["asgi", "fastapi", "litestar", "channels"]
 SCENARIOS = ["inproc", "e2e", "fanout", "memory"]
-SERVERS: dict[str, list[str]] = {}
+SERVERS: dict[str, list[str]] = {"channels": ["uvicorn", "daphne"]}
 """Servers per framework for the end-to-end scenario (uvicorn when not listed)."""
-REDIS_FRAMEWORKS: set[str] = set()
+REDIS_FRAMEWORKS = {"fastapi", "litestar", "channels"}
 """Frameworks whose apps have a Redis layer (fan-out across two processes)."""
 
 

@@ -17,7 +17,7 @@ import websockets
 
 from bench.inproc import FRAMES
 from bench.report import emit
-from bench.servers import cpu_seconds, serving
+from bench.servers import cpu_seconds, pin_client, serving
 
 
 async def client(url: str, frame: str, until: float, rtts: list[float]) -> int:
@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--server", default="uvicorn")
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
+    pin_client()
     with serving(args.framework, args.variant, args.server) as (port, pid):
         result = asyncio.run(run(port, pid, args.clients, args.seconds))
     tag = f"{args.server}_c{args.clients}"

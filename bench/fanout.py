@@ -3,7 +3,9 @@
 A sender (itself a member) sends ``shout``; the time until the last of the N receivers has
 the ``shout_notice`` is one sample. Prints p50/p99 of that time and deliveries per second
 (N / p50). With ``--layer redis`` two server processes share the group through Redis and
-the receivers are split between them; the sender is on the first.
+the receivers are split between them; the sender is on the first. Every connection has
+answered a ping before the first broadcast, and two warm-up broadcasts must reach
+everyone before the timed ones.
 
     python -m bench.fanout <framework> <variant> --clients N [--layer memory|redis]
 """
@@ -21,8 +23,9 @@ from contextlib import ExitStack
 
 import websockets
 
+from bench.inproc import FRAMES
 from bench.report import emit
-from bench.servers import serving
+from bench.servers import cpu_seconds, pin_client, serving
 
 
 class Receivers:
@@ -50,29 +53,62 @@ async def receive_forever(ws: websockets.ClientConnection, receivers: Receivers)
         receivers.received(frame if isinstance(frame, str) else frame.decode())
 
 
-async def run(urls: list[str], clients: int, broadcasts: int) -> list[float]:
+async def connect_ready(url: str) -> websockets.ClientConnection:
+    """A connection whose server side has finished connecting (its pong proves it)."""
+    ws = await websockets.connect(url, max_queue=None)
+    await ws.send(FRAMES["ping"])
+    await ws.recv()
+    return ws
+
+
+async def broadcast(
+    sender: websockets.ClientConnection, receivers: Receivers, timeout: float
+) -> float:
+    """One ``shout``; seconds until every receiver has it."""
+    token = uuid.uuid4().hex
+    receivers.expect(token)
+    start = time.perf_counter()
+    await sender.send(json.dumps({"action": "shout", "payload": token}))
+    await asyncio.wait_for(receivers.done.wait(), timeout)
+    return time.perf_counter() - start
+
+
+async def warm_up(sender: websockets.ClientConnection, receivers: Receivers) -> None:
+    """Two broadcasts that reach everyone. Across processes a group subscription may be
+    confirmed by Redis a little after the member's pong: a broadcast that misses someone
+    is sent again (a later token; stragglers of the old one are not counted)."""
+    reached = 0
+    for _ in range(20):
+        try:
+            await broadcast(sender, receivers, 3.0)
+        except asyncio.TimeoutError:
+            continue
+        reached += 1
+        if reached == 2:
+            return
+    raise RuntimeError("broadcasts never reached every receiver")
+
+
+async def run(
+    urls: list[str], pids: list[int], clients: int, broadcasts: int
+) -> tuple[list[float], float, float]:
+    """Timed broadcasts: ``(seconds each, server CPU seconds, client CPU seconds)``."""
     receivers = Receivers(clients)
     connections = []
     for index in range(clients):
-        connections.append(await websockets.connect(urls[index % len(urls)], max_queue=None))
-    sender = await websockets.connect(urls[0], max_queue=None)
+        connections.append(await connect_ready(urls[index % len(urls)]))
+    sender = await connect_ready(urls[0])
     readers = [asyncio.create_task(receive_forever(ws, receivers)) for ws in connections]
     drain = asyncio.create_task(receive_forever(sender, Receivers(0)))
-    # Members joined: a ping round trip on every connection proves each is set up.
-    await asyncio.sleep(0.5)
-    samples = []
-    for index in range(broadcasts + 2):
-        token = uuid.uuid4().hex
-        receivers.expect(token)
-        start = time.perf_counter()
-        await sender.send(json.dumps({"action": "shout", "payload": token}))
-        await asyncio.wait_for(receivers.done.wait(), 30)
-        if index >= 2:  # the first two warm up
-            samples.append(time.perf_counter() - start)
+    await warm_up(sender, receivers)
+    server_cpu, client_cpu = sum(map(cpu_seconds, pids)), time.process_time()
+    samples = [await broadcast(sender, receivers, 30.0) for _ in range(broadcasts)]
+    server_cpu = sum(map(cpu_seconds, pids)) - server_cpu
+    client_cpu = time.process_time() - client_cpu
     for task in (*readers, drain):
         task.cancel()
     await asyncio.gather(*(ws.close() for ws in (*connections, sender)), return_exceptions=True)
-    return samples
+    return samples, server_cpu, client_cpu
 
 
 def main() -> None:
@@ -83,15 +119,18 @@ def main() -> None:
     parser.add_argument("--layer", choices=["memory", "redis"], default="memory")
     parser.add_argument("--broadcasts", type=int, default=20)
     args = parser.parse_args()
+    pin_client()
     env = {"BENCH_LAYER": args.layer, "BENCH_PREFIX": f"bench-{uuid.uuid4().hex[:8]}"}
     servers = 2 if args.layer == "redis" else 1
     with ExitStack() as stack:
-        ports = [
-            stack.enter_context(serving(args.framework, args.variant, env=env))[0]
+        started = [
+            stack.enter_context(serving(args.framework, args.variant, env=env))
             for _ in range(servers)
         ]
-        samples = asyncio.run(
-            run([f"ws://127.0.0.1:{p}/ws" for p in ports], args.clients, args.broadcasts)
+        urls = [f"ws://127.0.0.1:{port}/ws" for port, _ in started]
+        pids = [pid for _, pid in started]
+        samples, server_cpu, client_cpu = asyncio.run(
+            run(urls, pids, args.clients, args.broadcasts)
         )
     p50 = statistics.median(samples)
     p99 = statistics.quantiles(samples, n=100)[98] if len(samples) > 1 else p50
@@ -99,6 +138,23 @@ def main() -> None:
     emit("fanout", args.framework, args.variant, f"{tag}_p50", p50 * 1e3, "ms")
     emit("fanout", args.framework, args.variant, f"{tag}_p99", p99 * 1e3, "ms")
     emit("fanout", args.framework, args.variant, f"{tag}_rate", args.clients / p50, "deliveries/s")
+    deliveries = args.clients * args.broadcasts
+    emit(
+        "fanout",
+        args.framework,
+        args.variant,
+        f"{tag}_server_cpu",
+        server_cpu / deliveries * 1e6,
+        "us/delivery",
+    )
+    emit(
+        "fanout",
+        args.framework,
+        args.variant,
+        f"{tag}_client_cpu",
+        client_cpu / deliveries * 1e6,
+        "us/delivery",
+    )
 
 
 if __name__ == "__main__":
