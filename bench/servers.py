@@ -103,7 +103,21 @@ def serving(
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used."""
+    """CPU time the process has used: the scheduler's nanosecond count summed over its
+    threads (``/proc/<pid>/task/*/sched``), else user + system time in clock ticks."""
+    total, found = 0.0, False
+    for sched in Path(f"/proc/{pid}/task").glob("*/sched"):
+        try:
+            text = sched.read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        for line in text.splitlines():
+            if line.startswith("se.sum_exec_runtime"):
+                total += float(line.rsplit(":", 1)[1]) / 1e3
+                found = True
+                break
+    if found:
+        return total
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
