@@ -2,8 +2,11 @@
 
     python -m bench [--scenarios inproc,...] [--frameworks asgi,...] [--runs 3] [--quick]
 
-Each measurement runs in a fresh process; within a run, raw and chanx alternate which goes
-first. Results print as JSON lines as they come, then a summary of medians and ratios.
+Each measurement runs in a fresh process. In-process, end-to-end and fan-out measurements
+run both variants in that process (servers side by side), taking turns in short slices;
+the memory measurement runs one process per variant. From run to run, raw and chanx
+alternate which goes first. Results print as JSON lines as they come, then a summary of
+medians and ratios.
 """
 
 from __future__ import annotations
@@ -19,28 +22,32 @@ from typing import Any
 from bench.report import markdown, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
-FRAMEWORKS = ["asgi"]
+FRAMEWORKS = ["asgi", "fastapi", "litestar", "channels"]
 SCENARIOS = ["inproc", "e2e", "fanout", "memory"]
-SERVERS: dict[str, list[str]] = {}
+SERVERS: dict[str, list[str]] = {"channels": ["uvicorn", "daphne"]}
 """Servers per framework for the end-to-end scenario (uvicorn when not listed)."""
-REDIS_FRAMEWORKS: set[str] = set()
+REDIS_FRAMEWORKS = {"fastapi", "litestar", "channels"}
 """Frameworks whose apps have a Redis layer (fan-out across two processes)."""
 
 
 def plan(scenario: str, framework: str, quick: bool) -> list[list[str]]:
-    """The argument lists of one scenario's measurements for one framework and variant
-    (the variant is appended by the caller)."""
-    base = [framework, "{variant}"]
+    """The argument lists of one scenario's measurements for one framework. ``{variants}``
+    becomes both variants, in this run's order (they take turns inside the measurement);
+    ``{variant}`` one of them (a process per variant: the memory scenario)."""
     if scenario == "inproc":
         seconds = "0.3" if quick else "1.5"
-        return [["bench.inproc", *base, kind, "--seconds", seconds] for kind in ("ping", "chat")]
+        return [
+            ["bench.inproc", framework, kind, "--variants", "{variants}", "--seconds", seconds]
+            for kind in ("ping", "chat")
+        ]
     if scenario == "e2e":
         seconds = "1" if quick else "3"
-        servers = SERVERS.get(framework, ["uvicorn"])
         return [
             [
                 "bench.e2e",
-                *base,
+                framework,
+                "--variants",
+                "{variants}",
                 "--clients",
                 str(clients),
                 "--server",
@@ -48,7 +55,7 @@ def plan(scenario: str, framework: str, quick: bool) -> list[list[str]]:
                 "--seconds",
                 seconds,
             ]
-            for server in servers
+            for server in SERVERS.get(framework, ["uvicorn"])
             for clients in (1, 50)
         ]
     if scenario == "fanout":
@@ -57,7 +64,9 @@ def plan(scenario: str, framework: str, quick: bool) -> list[list[str]]:
         return [
             [
                 "bench.fanout",
-                *base,
+                framework,
+                "--variants",
+                "{variants}",
                 "--clients",
                 str(clients),
                 "--layer",
@@ -69,19 +78,27 @@ def plan(scenario: str, framework: str, quick: bool) -> list[list[str]]:
             for clients in (100, 1000)
         ]
     if scenario == "memory":
-        return [["bench.memory", *base, "--connections", "200" if quick else "1000"]]
+        connections = "200" if quick else "1000"
+        return [["bench.memory", framework, "{variant}", "--connections", connections]]
     raise ValueError(f"unknown scenario {scenario!r}")
 
 
-def measure(args: list[str], variant: str) -> list[dict[str, Any]]:
-    command = [sys.executable, "-m", *(a.replace("{variant}", variant) for a in args)]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+def measure(args: list[str]) -> list[dict[str, Any]]:
+    command = [sys.executable, "-m", *args]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
     records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     for record in records:
         print(json.dumps(record), flush=True)
     return records
+
+
+def commands(measurement: list[str], order: tuple[str, str]) -> list[list[str]]:
+    """The processes one measurement takes in this run."""
+    if "{variants}" in measurement:
+        return [[a.replace("{variants}", ",".join(order)) for a in measurement]]
+    return [[a.replace("{variant}", variant) for a in measurement] for variant in order]
 
 
 def main() -> None:
@@ -99,8 +116,8 @@ def main() -> None:
         for scenario in args.scenarios.split(","):
             for framework in args.frameworks.split(","):
                 for measurement in plan(scenario, framework, args.quick):
-                    for variant in order:
-                        for record in measure(measurement, variant):
+                    for command in commands(measurement, order):
+                        for record in measure(command):
                             records.append({**record, "run": run})
     table = markdown(summarize(records))
     print(f"\n# {args.runs} runs in {time.time() - started:.0f}s\n\n{table}")

@@ -15,7 +15,7 @@ import websockets
 
 from bench.inproc import FRAMES
 from bench.report import emit
-from bench.servers import rss_bytes, serving
+from bench.servers import pin_client, rss_bytes, serving
 
 
 async def run(port: int, pid: int, connections: int) -> float:
@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("variant", choices=["raw", "chanx"])
     parser.add_argument("--connections", type=int, default=1000)
     args = parser.parse_args()
+    pin_client()
     with serving(args.framework, args.variant) as (port, pid):
         per_connection = asyncio.run(run(port, pid, args.connections))
     emit(

@@ -41,29 +41,34 @@ def cost_ratio(chanx: float, raw: float, unit: str) -> float:
 
 def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Median of each (scenario, framework, metric, variant) over runs, the chanx/raw cost
-    ratio of the medians, and the range of the per-run ratios."""
-    runs: dict[tuple[str, str, str, str], dict[str, list[float]]] = defaultdict(
-        lambda: defaultdict(list)
+    ratio of the medians, and the range of the per-run ratios (raw and chanx of the same
+    run compared)."""
+    runs: dict[tuple[str, str, str, str], dict[str, dict[int, float]]] = defaultdict(
+        lambda: defaultdict(dict)
     )
     for r in records:
-        runs[(r["scenario"], r["framework"], r["metric"], r["unit"])][r["variant"]].append(
-            r["value"]
-        )
+        values = runs[(r["scenario"], r["framework"], r["metric"], r["unit"])][r["variant"]]
+        # Without run numbers (JSON lines from a shell), the n-th value of each variant.
+        values[r.get("run", len(values))] = r["value"]
     rows = []
     for (scenario, framework, metric, unit), by_variant in sorted(runs.items()):
-        raw, chanx = by_variant.get("raw", []), by_variant.get("chanx", [])
+        raw, chanx = by_variant.get("raw", {}), by_variant.get("chanx", {})
         if not raw or not chanx:
             continue
-        per_run = [cost_ratio(c, r, unit) for r, c in zip(raw, chanx, strict=False)]
+        per_run = [
+            cost_ratio(chanx[run], raw[run], unit) for run in sorted(raw.keys() & chanx.keys())
+        ]
+        raw_median = statistics.median(raw.values())
+        chanx_median = statistics.median(chanx.values())
         rows.append(
             {
                 "scenario": scenario,
                 "framework": framework,
                 "metric": metric,
                 "unit": unit,
-                "raw": statistics.median(raw),
-                "chanx": statistics.median(chanx),
-                "ratio": cost_ratio(statistics.median(chanx), statistics.median(raw), unit),
+                "raw": raw_median,
+                "chanx": chanx_median,
+                "ratio": cost_ratio(chanx_median, raw_median, unit),
                 "ratio_min": min(per_run),
                 "ratio_max": max(per_run),
                 "runs": len(per_run),

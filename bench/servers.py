@@ -15,6 +15,29 @@ ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_split() -> tuple[set[int], set[int]] | None:
+    """``(server CPUs, load generator CPUs)``: the first CPU for the servers, the others
+    for the client, so the two never take turns on one core (``BENCH_PIN=0``: no pinning)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if os.environ.get("BENCH_PIN", "1") == "0" or len(cpus) < 2:
+        return None
+    return {cpus[0]}, set(cpus[1:])
+
+
+CPU_SPLIT = _cpu_split()
+
+
+def _pin_server() -> None:
+    assert CPU_SPLIT is not None
+    os.sched_setaffinity(0, CPU_SPLIT[0])
+
+
+def pin_client() -> None:
+    """Run this (load generator) process on the client's CPUs."""
+    if CPU_SPLIT is not None:
+        os.sched_setaffinity(0, CPU_SPLIT[1])
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -55,6 +78,7 @@ def serving(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_pin_server if CPU_SPLIT is not None else None,
     )
     try:
         deadline = time.monotonic() + 30
@@ -79,7 +103,21 @@ def serving(
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used."""
+    """CPU time the process has used: the scheduler's nanosecond count summed over its
+    threads (``/proc/<pid>/task/*/sched``), else user + system time in clock ticks."""
+    total, found = 0.0, False
+    for sched in Path(f"/proc/{pid}/task").glob("*/sched"):
+        try:
+            text = sched.read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        for line in text.splitlines():
+            if line.startswith("se.sum_exec_runtime"):
+                total += float(line.rsplit(":", 1)[1]) / 1e3
+                found = True
+                break
+    if found:
+        return total
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 

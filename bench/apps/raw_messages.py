@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 
 class ChatPayload(BaseModel):
@@ -45,12 +45,21 @@ class RawShoutNotice(BaseModel):
     payload: str
 
 
+class RawError(BaseModel):
+    action: Literal["error"] = "error"
+    payload: list[dict[str, object]]
+
+
 Incoming = TypeAdapter(Annotated[RawPing | RawChat | RawShout, Field(discriminator="action")])
 
 
 def answer(text: str) -> tuple[str | None, str | None]:
     """``(reply, broadcast)``: the reply for this connection, or the text to broadcast."""
-    message = Incoming.validate_json(text)
+    try:
+        message = Incoming.validate_json(text)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        return RawError(payload=[dict(e) for e in errors]).model_dump_json(), None
     if isinstance(message, RawPing):
         return RawPong().model_dump_json(), None
     if isinstance(message, RawChat):

@@ -22,7 +22,7 @@ from django.urls import re_path
 
 from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
 from chanx.core.decorators import event_handler, ws_handler
-from chanx.core.layer import EventEnvelope, envelope_to_wire
+from chanx.core.layer import EventEnvelope, GroupMessage, envelope_to_wire
 from chanx.ext.channels.layer import ChannelsGroupLayer
 from chanx.ext.channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
@@ -161,6 +161,56 @@ async def test_plain_channels_messages_reach_channels_style_handlers() -> None:
         name = (await where(comm))["channel_name"]
         await layer.send(name, {"type": "custom.hello", "text": "direct"})
         assert await comm.receive_json() == {"action": "hello", "payload": "direct"}
+
+
+class LoggedTransport:
+    def __init__(self, transport: Any, log: list[str]) -> None:
+        self.transport, self.log = transport, log
+
+    async def send_text(self, text: str) -> None:
+        self.log.append("send")
+        await self.transport.send_text(text)
+
+    async def accept(self, subprotocol: str | None = None) -> None:
+        await self.transport.accept(subprotocol)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.transport.close(code, reason)
+
+
+async def test_members_woken_by_one_group_send_all_write_before_the_in_memory_scans() -> None:
+    # InMemoryChannelLayer scans all its channels at the start of every receive; a
+    # member must not start its next receive (the scan) before the others have written.
+    layer = get_channel_layer()
+    log: list[str] = []
+    scan = layer._clean_expired
+
+    def logged_scan() -> None:
+        log.append("scan")
+        scan()
+
+    async with (
+        WebsocketCommunicator(APP, "/ws/scope/fan") as one,
+        WebsocketCommunicator(APP, "/ws/scope/fan") as two,
+        WebsocketCommunicator(APP, "/ws/scope/fan") as three,
+    ):
+        for comm in (one, two, three):
+            await where(comm)  # a round trip: its layer reader is waiting by now
+            consumer = comm.tracker.consumer  # type: ignore[union-attr]
+            consumer.transport = LoggedTransport(consumer.transport, log)
+        layer._clean_expired = logged_scan
+        try:
+            # A relayed group message: no database clean-up (a thread hop) before it.
+            text = '{"action":"here","payload":{}}'
+            log.append("group_send")
+            await layer.group_send("scope_fan", envelope_to_wire(GroupMessage(text)))
+            for comm in (one, two, three):
+                assert await comm.receive_json() == {"action": "here", "payload": {}}
+        finally:
+            del layer._clean_expired
+        after = log[log.index("group_send") :]
+        # Once the first member writes, the others write before anyone scans again.
+        assert after[after.index("send") :][:3] == ["send", "send", "send"], after
 
 
 async def test_plain_channels_code_can_send_chanx_events_on_the_wire_format() -> None:
