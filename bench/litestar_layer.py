@@ -89,7 +89,7 @@ async def bench_fan_out(rounds: int) -> None:
         litestar = await fan_out(layer, 100, rounds)
         await layer.stop()
     print(f"   core InMemoryGroupLayer            {core:8.1f}")
-    print(f"   ChannelsGroupLayer, memory backend {litestar:8.1f}")
+    print(f"  ChannelsPluginLayer, memory backend {litestar:8.1f}")
 
 
 def backends() -> dict[str, Callable[[], ChannelsBackend]]:
