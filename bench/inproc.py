@@ -21,6 +21,7 @@ from typing import Any
 
 from bench.apps.raw_messages import ChatPayload, RawChat, RawPing
 from bench.report import emit, load_app
+from chanx.testing.asgi import build_scope
 
 FRAMES = {
     "ping": RawPing().model_dump_json(),
@@ -33,21 +34,7 @@ FRAMES = {
         )
     ).model_dump_json(),
 }
-SCOPE: dict[str, Any] = {
-    "type": "websocket",
-    "asgi": {"version": "3.0", "spec_version": "2.4"},
-    "http_version": "1.1",
-    "scheme": "ws",
-    "server": ("bench", 80),
-    "client": ("127.0.0.1", 50000),
-    "root_path": "",
-    "path": "/ws",
-    "raw_path": b"/ws",
-    "query_string": b"",
-    "headers": [(b"host", b"bench")],
-    "subprotocols": [],
-    "extensions": {},
-}
+SCOPE = build_scope("/ws")
 SLICE = 500
 
 
