@@ -26,3 +26,19 @@ DEFAULT_MAX_MESSAGE_SIZE: Final = 1024 * 1024
 
 AUTH_FAILURE_CLOSE_BASE: Final = 4000
 """A failed authentication closes with ``4000 + status_code`` (4401, 4403, ...)."""
+
+# Close codes. Every one is in the 4000-4999 range that every server accepts (uvicorn on
+# websockets and wsproto, daphne, hypercorn) and that reaches every client; they follow
+# the authentication scheme: 4000 + the HTTP status that says the same thing.
+
+CLOSE_INVALID_GROUP: Final = 4400
+"""The connection's groups break the layer's group-name rule (a name built from the URL)."""
+
+CLOSE_SLOW_CONSUMER: Final = 4429
+"""The client fell too far behind: its outbox went over its bound (policy ``"close"``)."""
+
+CLOSE_SERVER_ERROR: Final = 4500
+"""A connect hook (``get_groups``, ``post_authentication``, ...) raised; logged."""
+
+CLOSE_LAYER_UNAVAILABLE: Final = 4503
+"""The group layer's backing service (Redis, ...) cannot be reached."""

@@ -28,6 +28,12 @@ WIRE_TYPE = "chanx.envelope"
 """The ``type`` key of a wire envelope (also the Channels handler name ``chanx_envelope``)."""
 
 
+class LayerUnavailable(ConnectionError):
+    """The layer's backing service (Redis, a Channels layer's server, ...) cannot be
+    reached. Layers raise a subclass of it from sends and joins; the engine answers a
+    handler that hits it with an ``error`` of type ``layer_unavailable``."""
+
+
 @dataclass(frozen=True, slots=True)
 class GroupMessage:
     """A serialized outgoing message for every member of a group."""
