@@ -230,13 +230,13 @@ class Page:
             raise BrowserError(f"the page raised {text.splitlines()[0]} from {expression[:120]!r}")
         return result["result"].get("value")
 
-    async def wait_for(self, condition: str, timeout: float = 10.0) -> Any:
-        """Poll the JavaScript ``condition`` until it is truthy; return its value."""
+    async def wait_for(self, condition: str, timeout: float = 10.0) -> None:
+        """Poll the JavaScript expression ``condition`` until it is truthy (in
+        JavaScript's sense: an element found counts)."""
         deadline = time.monotonic() + timeout
         while True:
-            value = await self.evaluate(condition)
-            if value:
-                return value
+            if await self.evaluate(f"Boolean({condition})"):
+                return
             if time.monotonic() > deadline:
                 body = await self.evaluate("document.body ? document.body.innerText : ''")
                 raise BrowserError(
