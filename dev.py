@@ -5,6 +5,7 @@
     python3 dev.py test [args]       the test suite (arguments go to pytest)
     python3 dev.py lint | types | format | docs | bench
     python3 dev.py docs:serve        the documentation site on http://127.0.0.1:8001
+    python3 dev.py wheels [DEST]     one wheel per package into DEST (default: dist/)
     python3 dev.py hatch ARGS        any other hatch command
 
 The first run makes a private virtual environment, ``.dev/tools``, and installs hatch
@@ -97,6 +98,19 @@ def make_tools() -> None:
         raise SystemExit(f"dev.py: could not install {HATCH} into {TOOLS}")
 
 
+def build_wheels(hatch: Path, dest: Path) -> int:
+    """A wheel of every distribution under packages/ into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for project in sorted(ROOT.glob("packages/*/pyproject.toml")):
+        built = subprocess.run(
+            [str(hatch), "build", "--target", "wheel", str(dest)], cwd=project.parent
+        )
+        if built.returncode != 0:
+            return built.returncode
+    say(f"wheels in {dest}; install one with: pip install --find-links {dest} chanx-fastapi")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
@@ -105,6 +119,8 @@ def main(argv: list[str]) -> int:
     if not hatch.exists():
         make_tools()
     command, *rest = argv
+    if command == "wheels":
+        return build_wheels(hatch, Path(rest[0]).resolve() if rest else ROOT / "dist")
     if command == "hatch":
         args = rest
     else:
