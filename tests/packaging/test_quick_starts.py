@@ -53,12 +53,15 @@ def test_the_quick_start_runs_as_written(
     blocks = fences(page)
     port = str(free_port())
     project = tmp_path / "project"
+    files: dict[str, str] = {}
     for block in blocks:
-        if block.is_file:
-            assert block.title is not None
-            target = project / block.title
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(block.body.replace(PAGE_PORT, port))
+        if block.is_file and block.title is not None:
+            # A file shown in parts: the page's blocks with its name, in order.
+            files[block.title] = files.get(block.title, "") + block.body + "\n"
+    for name, text in files.items():
+        target = project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text.replace(PAGE_PORT, port))
     env = clean_env(PAGES[page])
 
     def sh(line: str, **kwargs: object) -> str:
