@@ -121,14 +121,12 @@ def main(argv: list[str]) -> int:
     command, *rest = argv
     if command == "wheels":
         return build_wheels(hatch, Path(rest[0]).resolve() if rest else ROOT / "dist")
-    if command == "hatch":
-        args = rest
-    else:
-        args = [*SHORTCUTS.get(command, ["run", command]), *rest]
+    args = rest if command == "hatch" else [*SHORTCUTS.get(command, ["run", command]), *rest]
     if os.name == "nt":
         return subprocess.run([str(hatch), *args], cwd=ROOT).returncode
     os.chdir(ROOT)
     os.execv(hatch, [str(hatch), *args])
+    return 1  # not reached: execv replaces this process
 
 
 if __name__ == "__main__":

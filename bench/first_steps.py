@@ -122,8 +122,10 @@ def main() -> None:
         print(f"dev.py's tools environment (made once, by the first command): {seconds:.1f} s")
         for label, command in (
             ("dev.py demo (lean environment)", [*dev, "demo"]),
-            ("demo from the development environment", [*dev, "hatch", "run", "python", "-m",
-                                                       "examples.demo"]),
+            (
+                "demo from the development environment",
+                [*dev, "hatch", "run", "python", "-m", "examples.demo"],
+            ),
         ):
             cold = time_to_page(command, clone, env, free_port())
             warm = time_to_page(command, clone, env, free_port())
