@@ -80,7 +80,24 @@ def clean_env(
     def make(distribution: str) -> CleanEnv:
         if distribution not in made:
             path = tmp_path_factory.mktemp(f"venv-{distribution}")
-            venv.create(path, with_pip=True)
+            # No ensurepip needed (a system Python may lack it): this environment's pip
+            # puts pip into the new one.
+            venv.create(path, with_pip=False)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "--python",
+                    str(path / "bin" / "python"),
+                    "install",
+                    "--quiet",
+                    "pip",
+                ],
+                check=True,
+                capture_output=True,
+                env=outside_env(),
+            )
             pip = [str(path / "bin" / "python"), "-m", "pip"]
             subprocess.run(
                 [*pip, "install", "--quiet", "--find-links", str(wheelhouse), distribution],
