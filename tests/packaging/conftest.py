@@ -24,7 +24,7 @@ def outside_env() -> dict[str, str]:
     return {
         key: value
         for key, value in os.environ.items()
-        if key not in ("VIRTUAL_ENV", "HATCH_ENV_ACTIVE", "PYTHONPATH")
+        if key not in ("VIRTUAL_ENV", "HATCH_ENV_ACTIVE", "PYTHONPATH", "DJANGO_SETTINGS_MODULE")
         and not key.startswith("PYTEST_")
     }
 

@@ -76,9 +76,10 @@ def test_the_quick_start_runs_as_written(
     [serve] = commands(blocks, "Serve")
     server_env = outside_env()
     server_env["PATH"] = f"{env.bin}:{server_env['PATH']}"
-    server = Server(
-        ["bash", "-c", "exec " + serve.replace(PAGE_PORT, port)], env=server_env, cwd=project
-    )
+    # `env -i`: exactly the reader's environment (Server adds this process's own).
+    pairs = [f"{key}={value}" for key, value in server_env.items()]
+    command = ["env", "-i", *pairs, "bash", "-c", "exec " + serve.replace(PAGE_PORT, port)]
+    server = Server(command, cwd=project)
     try:
         server.wait_for_port(int(port))
         [expected] = [b.body.strip() for b in blocks if b.title == "Output"]
