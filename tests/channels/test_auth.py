@@ -6,6 +6,7 @@ import base64
 import logging
 from typing import Any, Literal
 
+import pytest
 from asgiref.sync import sync_to_async
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
@@ -21,6 +22,7 @@ from chanx.ext.channels.drf import DRFAuthenticator, drf_permissions
 from chanx.ext.channels.testing import WebsocketTestCase
 from chanx.ext.channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
+from chanx.testing import CommunicatorError
 
 
 class WhoAmI(BaseMessage):
@@ -179,6 +181,20 @@ class TestSessionAuthenticator(AuthTestCase):
             await comm.receive_nothing()
         assert comm.close_code == 1011
         assert "AuthMiddlewareStack" in "\n".join(logs.output)
+
+    async def test_without_auth_middleware_the_test_failure_names_it(self) -> None:
+        comm = self.create_communicator()
+        comm.application = URLRouter(ROUTES)
+        with self.assertLogs("chanx", logging.ERROR):
+            await comm.connect()
+        with pytest.raises(CommunicatorError) as failure:
+            await comm.wait_for_auth()
+        assert str(failure.value) == (
+            "SessionConsumer sent no authentication message: its SessionAuthenticator "
+            "cannot work here: SessionConsumer authenticates with the Django session, but the "
+            'scope has no "user": wrap the websocket application in '
+            "channels.auth.AuthMiddlewareStack"
+        )
 
     async def test_handler_checks_refuse_without_running_the_handler(self) -> None:
         await self.auth_communicator.connect()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import types
 from pathlib import Path
@@ -10,13 +9,19 @@ from typing import Any
 
 from chanx.constants import GROUP_ACTION_COMPLETE
 from chanx.testing import WebsocketCommunicator
+from tests.docs.fences import fences
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def python_blocks(document: str) -> list[str]:
-    text = (ROOT / document).read_text()
-    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    """The Python blocks of ``document``, but the quick start's test files and client
+    (run by tests/packaging/test_quick_starts.py in a project of their own)."""
+    return [
+        fence.body
+        for fence in fences(document)
+        if fence.lang == "python" and not (fence.title or "").startswith(("tests/", "client"))
+    ]
 
 
 def run_as_module(name: str, source: str) -> dict[str, Any]:

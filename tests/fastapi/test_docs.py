@@ -1,6 +1,6 @@
-"""docs/fastapi.md runs as written: the quick start (section 2) and the tests of section 6,
-against the quick start's app and the example app (which section 3 describes); so does
-the package README's example."""
+"""docs/fastapi.md runs as written: the testing helpers of section 6 against the example
+app (which section 3 describes), and the package README's example. (The quick start runs
+as a project of its own in tests/packaging/test_quick_starts.py.)"""
 
 from __future__ import annotations
 
@@ -21,20 +21,6 @@ DOC = "docs/fastapi.md"
 def block_with(text: str) -> str:
     [block] = [block for block in python_blocks(DOC) if text in block]
     return block
-
-
-@pytest.fixture(scope="module")
-def quick_start() -> dict[str, Any]:
-    return run_as_module("fastapi_quick_start", block_with("app.include_router(router)"))
-
-
-async def test_the_quick_start_test_passes(quick_start: dict[str, Any]) -> None:
-    # The test imports the app and its classes from `myapp`: here, the quick start's.
-    block = block_with("async def test_chat_broadcasting")
-    source = "\n".join(line for line in block.splitlines() if not line.startswith("from myapp"))
-    namespace = dict(quick_start)
-    exec(compile(source, "<fastapi.md testing>", "exec"), namespace)
-    await namespace["test_chat_broadcasting"]()
 
 
 @pytest.mark.redis

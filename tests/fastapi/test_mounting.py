@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import pytest
@@ -201,3 +201,27 @@ async def test_client_vanishing_mid_stream_ends_the_connection_quietly() -> None
     await app(scope, receive, send)
     assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send", "websocket.send"]
     assert closed == [1006]
+
+
+@pytest.mark.parametrize(
+    "mount",
+    [
+        lambda app: app.add_api_websocket_route("/ws", InspectConsumer),
+        lambda app: app.websocket("/ws")(InspectConsumer),
+        lambda app: APIRouter().add_api_websocket_route("/ws", InspectConsumer),
+        lambda app: app.add_api_websocket_route("/ws", InspectConsumer.as_asgi()),
+        lambda app: app.router.add_websocket_route("/ws", InspectConsumer.as_asgi()),
+    ],
+    ids=["class", "decorator", "router", "as_asgi", "starlette-route-as_asgi"],
+)
+def test_mounting_anything_but_the_endpoint_fails_at_mount_time(
+    mount: Callable[[FastAPI], object],
+) -> None:
+    with pytest.raises(TypeError, match=r"mount InspectConsumer\.as_endpoint\(\)"):
+        mount(FastAPI())
+
+
+def test_a_consumer_class_still_introspects_as_a_class() -> None:
+    consumer = InspectConsumer()
+    assert not hasattr(consumer, "__signature__")
+    assert InspectConsumer.as_endpoint().__signature__.parameters.keys() == {"websocket"}

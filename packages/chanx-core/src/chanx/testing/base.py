@@ -280,10 +280,7 @@ class BaseCommunicator(ABC):
         if self._authentication is None:
             consumer = self.tracker.consumer if self.tracker else None
             if consumer is not None and self.tracker is not None and self.tracker.ready.is_set():
-                raise CommunicatorError(
-                    f"{type(consumer).__name__} sent no authentication message "
-                    "(it has no authenticator)"
-                )
+                raise CommunicatorError(_why_no_authentication(consumer))
             self._authentication = await self._read_authentication(timeout)
         return self._authentication
 
@@ -430,3 +427,16 @@ def _describe(collected: list[Any]) -> str:
     shown = ", ".join(json.dumps(item)[:200] for item in collected[:20])
     more = f" (+{len(collected) - 20} more)" if len(collected) > 20 else ""
     return f"{len(collected)} message(s): [{shown}]{more}"
+
+
+def _why_no_authentication(consumer: Any) -> str:
+    name = type(consumer).__name__
+    authenticator = getattr(consumer, "authenticator", None)
+    if authenticator is None:
+        return f"{name} sent no authentication message (it has no authenticator)"
+    # An authenticator may say what keeps it from working (``misconfiguration``).
+    explain = getattr(authenticator, "misconfiguration", None)
+    problem = explain(consumer) if callable(explain) else None
+    return f"{name} sent no authentication message: its {type(authenticator).__name__} " + (
+        f"cannot work here: {problem}" if problem else "failed (the log has why)"
+    )

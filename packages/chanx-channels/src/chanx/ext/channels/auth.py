@@ -38,6 +38,11 @@ class SessionAuthenticator:
     def __init__(self, *, status_code: int = 403) -> None:
         self.status_code = status_code
 
+    def misconfiguration(self, consumer: AsyncJsonWebsocketConsumer) -> str | None:
+        """Why this authenticator cannot work for ``consumer`` (the missing
+        ``AuthMiddlewareStack``), for test failures to name; ``None`` when it can."""
+        return missing_middleware(consumer)
+
     async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
         """The result for ``consumer``'s connection (the authenticator protocol)."""
         user = scope_user(consumer)
@@ -48,14 +53,22 @@ class SessionAuthenticator:
         return AuthResult.allow(user)
 
 
+def missing_middleware(consumer: AsyncJsonWebsocketConsumer) -> str | None:
+    """What is wrong when the scope has no user: the middleware that puts it there."""
+    if "user" in consumer.scope:
+        return None
+    return (
+        f"{type(consumer).__name__} authenticates with the Django session, but the "
+        'scope has no "user": wrap the websocket application in '
+        "channels.auth.AuthMiddlewareStack"
+    )
+
+
 def scope_user(consumer: AsyncJsonWebsocketConsumer) -> Any:
     """The Django user ``AuthMiddlewareStack`` put in the consumer's scope."""
-    if "user" not in consumer.scope:
-        raise ImproperlyConfigured(
-            f"{type(consumer).__name__} authenticates with the Django session, but the "
-            'scope has no "user": wrap the websocket application in '
-            "channels.auth.AuthMiddlewareStack"
-        )
+    problem = missing_middleware(consumer)
+    if problem is not None:
+        raise ImproperlyConfigured(problem)
     return consumer.scope["user"]
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from fastapi import params
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from chanx.core.asgi import serve_frames
+from chanx.core.asgi import ConsumerApp, serve_frames
 from chanx.core.auth import AuthResult
 from chanx.core.layer import GroupLayer
 from chanx.core.transport import ASGITransport, ConnectionGone
@@ -31,6 +31,24 @@ from chanx.ext.fastapi.layers import binding_in_context, current_layer
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+
+def mount_with_as_endpoint(name: str) -> str:
+    return (
+        f"{name} is a chanx consumer, not a FastAPI endpoint: mount "
+        f"{name}.as_endpoint(), e.g. app.add_api_websocket_route(path, {name}.as_endpoint())"
+    )
+
+
+class _NotAnEndpoint:
+    """The class's ``__signature__``: FastAPI reads it when the class itself is mounted
+    as an endpoint (``add_api_websocket_route(path, Consumer)``, ``@app.websocket`` on
+    the class), which would otherwise refuse every handshake without a word."""
+
+    def __get__(self, instance: object, owner: type) -> NoReturn:
+        if instance is not None:
+            raise AttributeError("__signature__")
+        raise TypeError(mount_with_as_endpoint(owner.__qualname__))
 
 
 class AsyncJsonWebsocketConsumer(CoreConsumer):
@@ -51,6 +69,14 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
 
     endpoint_dependencies: Sequence[params.Depends] = ()
     """Dependencies of the mount this connection came through (set by the endpoint)."""
+
+    __signature__: Any = _NotAnEndpoint()
+
+    @classmethod
+    def as_asgi(cls) -> ConsumerApp:
+        """Not for FastAPI consumers: raises ``TypeError`` naming :meth:`as_endpoint`
+        (the ASGI app would run without FastAPI's connection and dependencies)."""
+        raise TypeError(mount_with_as_endpoint(cls.__qualname__))
 
     @classmethod
     def as_endpoint(

@@ -1,0 +1,54 @@
+"""README's demo command, ``python3 dev.py demo``: it serves the page from the lean demo
+environment, which holds chanx-core and a server and nothing for development.
+
+(The test command is proven by CI itself: .ci/run runs README's commands through an
+imitation of a Debian system Python.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from tests.servers import ROOT, free_port, running
+
+pytestmark = pytest.mark.e2e
+
+
+def dev_env() -> dict[str, str]:
+    """This process's environment without the marks of the hatch environment running it."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("VIRTUAL_ENV", "HATCH_ENV_ACTIVE") and not key.startswith("PYTEST_")
+    }
+
+
+def test_the_demo_command_serves_the_page() -> None:
+    port = free_port()
+    command = [sys.executable, "dev.py", "demo", "--port", str(port)]
+    with running(command, port, env=dev_env()) as server:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert b"chanx demo chat" in response.read()
+        assert "chanx demo: open" in server.output
+
+
+def test_the_demo_environment_is_lean() -> None:
+    # No braces: hatch reads them in a command line as its own context fields.
+    probe = (
+        "import importlib.util as u; print(*[m for m in ['chanx.core', 'uvicorn', "
+        "'websockets', 'pytest', 'mypy', 'django', 'fastapi', 'litestar', 'daphne', 'ruff'] "
+        "if u.find_spec(m)])"
+    )
+    result = subprocess.run(
+        [sys.executable, "dev.py", "hatch", "run", "demo:python", "-c", probe],
+        cwd=ROOT,
+        env=dev_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "chanx.core uvicorn websockets"
