@@ -198,7 +198,7 @@ class BaseCommunicator(ABC):
 
     async def send_message(self, message: BaseMessage) -> None:
         """Send a chanx message."""
-        await self._send_text(message.model_dump_json())
+        await self._send_text(message.model_dump_json(by_alias=True))
 
     async def send_text(self, text: str) -> None:
         """Send a raw text frame (for malformed-input tests)."""
