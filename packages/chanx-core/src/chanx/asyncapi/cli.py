@@ -3,6 +3,7 @@
 ::
 
     python -m chanx asyncapi myproject.main:app [--format json|yaml] [-o asyncapi.json]
+    python -m chanx asyncapi myproject.main:create_app --factory
     python -m chanx asyncapi-diff old.json new.json
 
 ``asyncapi`` imports ``module:attribute`` (an app, a router, Channels URL patterns or a
@@ -66,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
         help="a server, e.g. production=wss://chat.example.com (repeatable)",
     )
     gen.add_argument("--address", default="/", help="the address of a lone consumer class")
+    gen.add_argument(
+        "--factory", action="store_true", help="the target is a function returning the app"
+    )
     diff = commands.add_parser(
         "asyncapi-diff", help="list changes between two documents; exit 1 on breaking ones"
     )
@@ -95,6 +99,10 @@ def load_target(spec: str) -> Any:
 
 def _generate(args: argparse.Namespace) -> int:
     target = load_target(args.target)
+    if args.factory:
+        if not callable(target):
+            raise UsageError(f"--factory: {args.target} is not callable")
+        target = target()
     try:
         routes = discover_routes(target, address=args.address)
     except TypeError as exc:

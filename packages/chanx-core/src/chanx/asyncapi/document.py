@@ -463,6 +463,8 @@ def _security_scheme(scheme: SecurityScheme) -> tuple[str, dict[str, Any]]:
         name = f"http_{scheme.name.lower()}"
     else:
         flow: dict[str, Any] = {"availableScopes": dict(sorted(scheme.scopes.items()))}
+        if scheme.name in ("implicit", "authorizationCode"):
+            flow["authorizationUrl"] = scheme.authorization_url
         if scheme.name in ("password", "clientCredentials", "authorizationCode"):
             flow["tokenUrl"] = scheme.token_url
         body = {"type": "oauth2", "flows": {scheme.name: flow}}

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 
-from chanx.core.auth import AuthResult
+from chanx.core.auth import AuthResult, SecurityScheme
 
 if TYPE_CHECKING:
     from chanx.core.websocket import AsyncJsonWebsocketConsumer
 
+SESSION = "The Django session cookie (log in over HTTP first)."
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 INACTIVE = "User inactive or deleted."
 
@@ -37,6 +38,12 @@ class SessionAuthenticator:
 
     def __init__(self, *, status_code: int = 403) -> None:
         self.status_code = status_code
+
+    def security_schemes(self) -> list[SecurityScheme]:
+        """The session cookie (``SESSION_COOKIE_NAME``), for generated documentation."""
+        from django.conf import settings
+
+        return [SecurityScheme("cookie", settings.SESSION_COOKIE_NAME, SESSION)]
 
     async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
         """The result for ``consumer``'s connection (the authenticator protocol)."""
