@@ -301,8 +301,9 @@ class _Schemas:
         if old.get("pattern") != new.get("pattern"):
             narrower = new.get("pattern") is not None
             yield self._change(
-                path, narrower=narrower, what=f"pattern {old.get('pattern')!r} -> "
-                f"{new.get('pattern')!r}"
+                path,
+                narrower=narrower,
+                what=f"pattern {old.get('pattern')!r} -> {new.get('pattern')!r}",
             )
 
     def _object(self, old: dict[str, Any], new: dict[str, Any], path: str) -> Iterator[Change]:

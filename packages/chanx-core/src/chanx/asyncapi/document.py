@@ -29,7 +29,6 @@ from chanx.constants import (
     EVENT_ACTION_COMPLETE,
     GROUP_ACTION_COMPLETE,
     MESSAGE_ACTION_COMPLETE,
-    PING_ACTION,
     PONG_ACTION,
 )
 from chanx.core.auth import DescribesSecurity, SecurityScheme
@@ -136,7 +135,7 @@ class _Builder:
             messages[self.message_ids[model]] = self._message(model, payloads[(model, mode)])
         channels: dict[str, Any] = {}
         operations: dict[str, Any] = {}
-        for route, channel_id in zip(self.routes, self.channel_ids):
+        for route, channel_id in zip(self.routes, self.channel_ids, strict=True):
             channels[channel_id] = self._channel(route)
             operations.update(self._operations(route, channel_id))
         document: dict[str, Any] = {"asyncapi": ASYNCAPI_VERSION, "info": self._info()}

@@ -11,7 +11,7 @@ already says everything).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
@@ -46,7 +46,8 @@ def message_schemas(
     )
     definitions = top.get("$defs", {})
     named = {name: to_asyncapi(definitions[name]) for name in sorted(definitions)}
-    return {pair: to_asyncapi(schema) for pair, schema in by_pair.items()}, named
+    converted = {(model, mode): to_asyncapi(schema) for (model, mode), schema in by_pair.items()}
+    return cast("dict[tuple[type[BaseModel], JsonSchemaMode], dict[str, Any]]", converted), named
 
 
 def to_asyncapi(schema: Any) -> Any:

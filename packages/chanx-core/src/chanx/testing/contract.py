@@ -25,7 +25,6 @@ take it as ``consumer=``. Without it nothing is checked.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -102,12 +101,10 @@ def check_received(consumer: type[AsyncJsonWebsocketConsumer], text: str) -> Non
         except ValidationError as exc:
             errors.append(f"{model.__name__}: {_errors(exc)}")
     raise ContractViolation(
-        f"{name} sent {_show(text)}, which does not match its declaration "
-        f"({'; '.join(errors)})"
+        f"{name} sent {_show(text)}, which does not match its declaration ({'; '.join(errors)})"
     )
 
 
-@lru_cache(maxsize=256)
 def _outgoing(
     consumer: type[AsyncJsonWebsocketConsumer],
 ) -> dict[str, tuple[type[BaseMessage], ...]]:

@@ -29,12 +29,12 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from fastapi import params
-from fastapi.security.base import SecurityBase
 from fastapi.dependencies.utils import (
     get_dependant,
     get_parameterless_sub_dependant,
     solve_dependencies,
 )
+from fastapi.security.base import SecurityBase
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.websockets import WebSocket
 

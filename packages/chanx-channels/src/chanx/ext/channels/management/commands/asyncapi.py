@@ -27,9 +27,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--server", action="append", default=[], metavar="NAME=URL", help="repeatable"
         )
-        parser.add_argument(
-            "--application", help="dotted path of the ASGI application to document"
-        )
+        parser.add_argument("--application", help="dotted path of the ASGI application to document")
 
     def handle(self, *args: Any, **options: Any) -> None:
         application = None
