@@ -66,9 +66,7 @@ def changes(new: type[AsyncJsonWebsocketConsumer], old: type = V1) -> list[str]:
 
 def breaking(new: type[AsyncJsonWebsocketConsumer], old: type = V1) -> list[str]:
     return [
-        f"{c.where}: {c.what}"
-        for c in diff_documents(document(old), document(new))
-        if c.breaking
+        f"{c.where}: {c.what}" for c in diff_documents(document(old), document(new)) if c.breaking
     ]
 
 

@@ -22,8 +22,9 @@ scalars = (
 )
 json_data = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=25,
 )
 
@@ -94,16 +95,7 @@ def test_floats_stay_floats(number: float) -> None:
 def test_layout_of_nested_collections() -> None:
     data = {"a": [{"b": 1, "c": [1, [2, 3]]}, []], "d": {}, "e": [{}]}
     assert to_yaml(data) == (
-        "a:\n"
-        "  - b: 1\n"
-        "    c:\n"
-        "      - 1\n"
-        "      - - 2\n"
-        "        - 3\n"
-        "  - []\n"
-        "d: {}\n"
-        "e:\n"
-        "  - {}\n"
+        "a:\n  - b: 1\n    c:\n      - 1\n      - - 2\n        - 3\n  - []\nd: {}\ne:\n  - {}\n"
     )
     assert yaml.safe_load(to_yaml(data)) == data
 

@@ -9,7 +9,8 @@ differs). An offline or CSP-strict deployment serves the two files itself::
 with ``browser/standalone/index.js`` and ``styles/default.min.css`` copied from the
 ``@asyncapi/react-component`` npm package of :data:`REACT_COMPONENT_VERSION` (the same
 bytes, so the same integrity hashes hold). The page's one inline script is constant:
-:data:`INLINE_SCRIPT_CSP` is the ``script-src`` source that allows it.
+:data:`INLINE_SCRIPT_CSP` is the ``script-src`` source that allows it, and
+:data:`SELF_HOSTED_CSP` a whole policy the page renders under.
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ INLINE_SCRIPT_CSP = (
     "'sha256-" + base64.b64encode(hashlib.sha256(_INIT.encode()).digest()).decode() + "'"
 )
 """The ``script-src`` source that allows the page's inline script (it never changes)."""
+
+SELF_HOSTED_CSP = (
+    "default-src 'none'; "
+    f"script-src 'self' {INLINE_SCRIPT_CSP} 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'"
+)
+"""A ``Content-Security-Policy`` under which the page renders with self-hosted assets.
+The component validates the document in the browser with a parser that compiles
+schemas into functions, hence ``'unsafe-eval'``: send this policy for the docs page
+only, not for the rest of the site."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ def render_page(document: dict[str, Any], assets: PageAssets = DEFAULT_ASSETS) -
         '<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{title}</title>\n"
+        '<link rel="icon" href="data:,">\n'  # no favicon request, no 404 in the logs
         f'<link rel="stylesheet" href="{html.escape(assets.stylesheet_url)}"'
         f"{_integrity(assets.stylesheet_integrity)}>\n"
         "</head>\n"

@@ -18,7 +18,6 @@ the app's OpenAPI security (what ``JWTAuth`` and similar configs declare).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -113,8 +112,8 @@ def asyncapi_docs(
     page loads the AsyncAPI component from (see :class:`chanx.asyncapi.PageAssets`).
     """
     config = DocsConfig(title, version, description, dict(servers or {}), assets)
-    rendered: weakref.WeakKeyDictionary[Any, dict[tuple[Format, str], tuple[bytes, str]]]
-    rendered = weakref.WeakKeyDictionary()
+    # Rendered documents live in the app's state (Litestar apps take no weak references).
+    state_key = f"chanx_asyncapi_{id(config):x}"
 
     def handler(kind: Format) -> Any:
         url = "/" + FILE_NAMES[kind] if FILE_NAMES[kind] else "/"
@@ -124,7 +123,9 @@ def asyncapi_docs(
             app = request.app
             root = str(request.scope.get("root_path", "")).rstrip("/")
             server = websocket_server(request.url.scheme, request.url.netloc) + root
-            cache = rendered.setdefault(app, {})
+            cache: dict[tuple[Format, str], tuple[bytes, str]] | None = app.state.get(state_key)
+            if cache is None:
+                cache = app.state[state_key] = {}
             if (kind, server) not in cache:
                 cache[(kind, server)] = config.render(kind, discover(app) or [], server)
             body, content_type = cache[(kind, server)]
