@@ -55,9 +55,7 @@ async def test_asgi_frameworks_serve_json_yaml_and_the_page(name: str) -> None:
 async def test_https_means_wss(name: str) -> None:
     app = example_apps()[name]
     reply = await get(app, "/asyncapi/asyncapi.json", base="https://chat.example.com")
-    assert reply.json()["servers"] == {
-        "default": {"host": "chat.example.com", "protocol": "wss"}
-    }
+    assert reply.json()["servers"] == {"default": {"host": "chat.example.com", "protocol": "wss"}}
 
 
 async def test_fastapi_docs_routes_stay_out_of_openapi() -> None:
@@ -72,9 +70,7 @@ def test_django_view_serves_json_yaml_and_the_page() -> None:
     from chanx.ext.channels.asyncapi import asyncapi_urls
     from examples.django_chat.asgi import application
 
-    patterns = asyncapi_urls(
-        title="chanx Django example", version="1.0.0", application=application
-    )
+    patterns = asyncapi_urls(title="chanx Django example", version="1.0.0", application=application)
     views = {p.name: p.callback for p in patterns}
     assert [str(p.pattern) for p in patterns] == ["", "asyncapi.json", "asyncapi.yaml"]
     factory = RequestFactory()
