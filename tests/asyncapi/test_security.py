@@ -12,7 +12,7 @@ from fastapi.security import (
     OAuth2PasswordBearer,
 )
 
-from chanx.asyncapi import Route, build_document, discover_routes, to_json
+from chanx.asyncapi import Info, Route, build_document, discover_routes, to_json
 from chanx.core.auth import SecurityScheme
 from chanx.ext.fastapi import AsyncJsonWebsocketConsumer as FastAPIConsumer
 from chanx.ext.fastapi import DependencyAuthenticator
@@ -71,7 +71,7 @@ def test_fastapi_route_and_mount_dependencies() -> None:
         ("http", "basic"),
     ]
     assert routes["/ws/basic"].authenticates is True  # chanx's authentication step
-    document = build_document(routes.values())
+    document = build_document(routes.values(), Info(servers={"live": "wss://chat.example.com"}))
     assert sorted(document["components"]["securitySchemes"]) == [
         "cookie_sid",
         "header_X_API_Key",
@@ -80,13 +80,27 @@ def test_fastapi_route_and_mount_dependencies() -> None:
         "oauth2_password",
         "query_t",
     ]
+    # AsyncAPI wants absolute URLs: relative ones are taken from the first server.
     assert document["components"]["securitySchemes"]["oauth2_password"] == {
         "type": "oauth2",
         "flows": {
-            "password": {"availableScopes": {"chat": "Chat with others"}, "tokenUrl": "/token"}
+            "password": {
+                "availableScopes": {"chat": "Chat with others"},
+                "tokenUrl": "https://chat.example.com/token",
+            }
         },
+        "scopes": ["chat"],
     }
-    assert_valid({"fastapi-security.json": to_json(document)})
+    # Without a server, the scheme is what the client sends: a bearer token.
+    serverless = build_document(routes.values())
+    assert serverless["components"]["securitySchemes"]["oauth2_password"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An OAuth2 token (password flow: tokenUrl /token).",
+    }
+    assert_valid(
+        {"fastapi-security.json": to_json(document), "serverless.json": to_json(serverless)}
+    )
 
 
 def test_django_session_and_drf() -> None:

@@ -118,6 +118,7 @@ class _Builder:
         self.channel_ids = _channel_ids(routes)
         self.message_ids = _message_ids(routes)
         self.schemes: dict[str, dict[str, Any]] = {}
+        self.http_base = _http_base(info.servers)
 
     def build(self) -> dict[str, Any]:
         incoming, outgoing = self._message_sets()
@@ -304,7 +305,7 @@ class _Builder:
         schemes.extend(route.security)
         refs: list[dict[str, str]] = []
         for scheme in _unique(schemes):
-            name, body = _security_scheme(scheme)
+            name, body = _security_scheme(scheme, self.http_base)
             other = self.schemes.get(name)
             suffix = 2
             while other is not None and other != body:
@@ -440,6 +441,15 @@ def _words(class_name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
 
 
+def _http_base(servers: Mapping[str, str]) -> str | None:
+    """``http(s)://host/path`` of the first server (by name), for relative OAuth2 URLs."""
+    if not servers:
+        return None
+    url = servers[sorted(servers)[0]]
+    scheme, _, rest = url.partition("://")
+    return f"{'https' if scheme == 'wss' else 'http'}://{rest}"
+
+
 def _server(url: str) -> dict[str, Any]:
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.netloc:
@@ -450,8 +460,11 @@ def _server(url: str) -> dict[str, Any]:
     return server
 
 
-def _security_scheme(scheme: SecurityScheme) -> tuple[str, dict[str, Any]]:
+def _security_scheme(scheme: SecurityScheme, base: str | None) -> tuple[str, dict[str, Any]]:
+    """The component name and AsyncAPI object for ``scheme``; ``base`` (``http(s)://host``)
+    makes OAuth2's relative URLs absolute, as AsyncAPI requires."""
     body: dict[str, Any]
+    description = scheme.description
     if scheme.location in ("header", "query", "cookie"):
         body = {"type": "httpApiKey", "name": scheme.name, "in": scheme.location}
         name = f"{scheme.location}_{scheme.name}"
@@ -461,16 +474,42 @@ def _security_scheme(scheme: SecurityScheme) -> tuple[str, dict[str, Any]]:
             body["bearerFormat"] = scheme.bearer_format
         name = f"http_{scheme.name.lower()}"
     else:
-        flow: dict[str, Any] = {"availableScopes": dict(sorted(scheme.scopes.items()))}
-        if scheme.name in ("implicit", "authorizationCode"):
-            flow["authorizationUrl"] = scheme.authorization_url
-        if scheme.name in ("password", "clientCredentials", "authorizationCode"):
-            flow["tokenUrl"] = scheme.token_url
-        body = {"type": "oauth2", "flows": {scheme.name: flow}}
-        name = f"oauth2_{scheme.name}"
-    if scheme.description:
-        body["description"] = scheme.description
+        urls = {"authorizationUrl": scheme.authorization_url, "tokenUrl": scheme.token_url}
+        needed = _OAUTH2_URLS.get(scheme.name, ())
+        absolute = {key: _absolute(urls[key], base) for key in needed}
+        if any(url is None for url in absolute.values()):
+            # No absolute URL to give: still a bearer token in the Authorization header.
+            where = ", ".join(f"{key} {urls[key]}" for key in needed)
+            body = {"type": "http", "scheme": "bearer"}
+            description = description or f"An OAuth2 token ({scheme.name} flow: {where})."
+            name = f"oauth2_{scheme.name}"
+        else:
+            flow: dict[str, Any] = {"availableScopes": dict(sorted(scheme.scopes.items()))}
+            flow.update(absolute)
+            body = {"type": "oauth2", "flows": {scheme.name: flow}}
+            scopes = sorted(scheme.scopes)
+            if scopes:
+                body["scopes"] = scopes
+            name = f"oauth2_{scheme.name}"
+    if description:
+        body["description"] = description
     return _NOT_ID.sub("_", name).strip("_"), body
+
+
+_OAUTH2_URLS = {
+    "implicit": ("authorizationUrl",),
+    "password": ("tokenUrl",),
+    "clientCredentials": ("tokenUrl",),
+    "authorizationCode": ("authorizationUrl", "tokenUrl"),
+}
+
+
+def _absolute(url: str, base: str | None) -> str | None:
+    if urlsplit(url).scheme:
+        return url
+    if base is None or not url:
+        return None
+    return base.rstrip("/") + "/" + url.lstrip("/")
 
 
 def _check_refs(document: dict[str, Any]) -> None:
