@@ -107,7 +107,7 @@ def test_new_required_field_breaks() -> None:
         async def handle_note(self, message: NoteV2Message) -> SavedReply:
             return SavedReply(payload=Saved(id=1, text=""))
 
-    assert breaking(V2) == ["/ws client->server `note` payload.payload.author: new required field"]
+    assert breaking(V2) == ["/ws client->server `note` payload.author: new required field"]
 
 
 class NoteOptional(BaseModel):
@@ -130,7 +130,7 @@ def test_new_optional_field_and_more_values_do_not_break() -> None:
 
     assert breaking(V2) == []
     found = changes(V2)
-    assert any("payload.payload.author: added" in c for c in found)
+    assert any("payload.author: added" in c for c in found)
     assert any("values added: 'angry'" in c for c in found)
 
 
@@ -152,9 +152,9 @@ def test_narrowed_types_values_and_bounds_break() -> None:
             return SavedReply(payload=Saved(id=1, text=""))
 
     assert breaking(V2) == [
-        "/ws client->server `note` payload.payload.mood: values removed: 'sad'",
-        "/ws client->server `note` payload.payload.tag: no longer string",
-        "/ws client->server `note` payload.payload.text: maxLength 100 -> 10",
+        "/ws client->server `note` payload.mood: values removed: 'sad'",
+        "/ws client->server `note` payload.tag: no longer string",
+        "/ws client->server `note` payload.text: maxLength 100 -> 10",
     ]
 
 
@@ -187,8 +187,8 @@ def test_server_messages_break_when_they_widen_or_lose_fields() -> None:
         async def handle_note(self, message: NoteMessage) -> SavedV2Reply:
             return SavedV2Reply(payload=SavedV2(id=1, at="now"))
 
-    assert breaking(V2) == ["/ws server->client `saved` payload.payload.id: may now be null"]
-    assert any("payload.payload.at: added" in c for c in changes(V2))
+    assert breaking(V2) == ["/ws server->client `saved` payload.id: may now be null"]
+    assert any("payload.at: added" in c for c in changes(V2))
 
 
 class SavedLess(BaseModel):
@@ -207,7 +207,7 @@ def test_server_message_losing_a_field_breaks() -> None:
             return SavedLessReply(payload=SavedLess(id=1))
 
     assert breaking(V2) == [
-        "/ws server->client `saved` payload.payload.text: removed: clients may rely on it"
+        "/ws server->client `saved` payload.text: removed: clients may rely on it"
     ]
 
 

@@ -180,7 +180,7 @@ class _Diff:
                 yield Change(False, at, "added")
             else:
                 yield from _Schemas(self.old, self.new, at, output=False).compare(
-                    old.receives[action], new.receives[action], "payload"
+                    old.receives[action], new.receives[action], ""
                 )
                 lost = old.replies.get(action, set()) - new.replies.get(action, set())
                 for reply in sorted(lost):
@@ -196,7 +196,7 @@ class _Diff:
                 yield Change(False, at, "added")
             else:
                 yield from _Schemas(self.old, self.new, at, output=True).compare(
-                    old.sends[action], new.sends[action], "payload"
+                    old.sends[action], new.sends[action], ""
                 )
 
 
@@ -215,8 +215,11 @@ class _Schemas:
         self.seen: set[tuple[int, int]] = set()
 
     def _change(self, path: str, *, narrower: bool, what: str) -> Change:
-        breaking = narrower != self.output
-        return Change(breaking, f"{self.where} {path}", what)
+        return self._at(path, narrower != self.output, what)
+
+    def _at(self, path: str, breaking: bool, what: str) -> Change:
+        """A change at ``path`` in the frame (``payload.text``; empty: the frame)."""
+        return Change(breaking, f"{self.where} {path}" if path else self.where, what)
 
     def compare(self, old: Any, new: Any, path: str) -> Iterator[Change]:
         old, new = self.old.resolve(old), self.new.resolve(new)
@@ -235,7 +238,7 @@ class _Schemas:
         if "object" in _types(old) & _types(new) or "properties" in old or "properties" in new:
             yield from self._object(old, new, path)
         if "items" in old and "items" in new and isinstance(old["items"], dict):
-            yield from self.compare(old["items"], new["items"], f"{path}[]")
+            yield from self.compare(old["items"], new["items"], f"{path}[]" if path else "[]")
 
     def _variants(self, schema: dict[str, Any], side: str) -> dict[str, Any]:
         doc = self.old if side == "old" else self.new
@@ -315,25 +318,25 @@ class _Schemas:
         if closed and old.get("additionalProperties") is not False:
             yield self._change(path, narrower=True, what="extra fields no longer allowed")
         for name in sorted(old_props.keys() | new_props.keys()):
-            at = f"{path}.{name}"
+            at = f"{path}.{name}" if path else name
             if name not in new_props:
                 if self.output and name in old_required:
-                    yield Change(True, f"{self.where} {at}", "removed: clients may rely on it")
+                    yield self._at(at, True, "removed: clients may rely on it")
                 elif not self.output and closed:
-                    yield Change(True, f"{self.where} {at}", "removed: now refused")
+                    yield self._at(at, True, "removed: now refused")
                 else:
-                    yield Change(False, f"{self.where} {at}", "removed")
+                    yield self._at(at, False, "removed")
                 continue
             if name not in old_props:
                 if not self.output and name in new_required:
-                    yield Change(True, f"{self.where} {at}", "new required field")
+                    yield self._at(at, True, "new required field")
                 else:
-                    yield Change(False, f"{self.where} {at}", "added")
+                    yield self._at(at, False, "added")
                 continue
             if not self.output and name in new_required - old_required:
-                yield Change(True, f"{self.where} {at}", "now required")
+                yield self._at(at, True, "now required")
             if self.output and name in old_required - new_required:
-                yield Change(True, f"{self.where} {at}", "may now be missing")
+                yield self._at(at, True, "may now be missing")
             yield from self.compare(old_props[name], new_props[name], at)
 
 
