@@ -60,6 +60,7 @@ def answer_cdn_from_npm(page: Page, *, tamper: bool = False) -> None:
     byte when ``tamper``)."""
     loop = asyncio.get_running_loop()
     handle = page._on_event
+    answering: set[asyncio.Task[None]] = set()
 
     async def fulfil(params: dict[str, Any]) -> None:
         relative = params["request"]["url"].removeprefix(CDN_BASE + "/")
@@ -82,7 +83,9 @@ def answer_cdn_from_npm(page: Page, *, tamper: bool = False) -> None:
 
     def on_event(method: str, params: dict[str, Any]) -> None:
         if method == "Fetch.requestPaused":
-            loop.create_task(fulfil(params))
+            task = loop.create_task(fulfil(params))
+            answering.add(task)
+            task.add_done_callback(answering.discard)
         else:
             handle(method, params)
 

@@ -80,7 +80,8 @@ async def test_declared_frames_pass_all_the_way() -> None:
         assert await comm.receive_message() == Hello(payload="welcome")  # outgoing_messages
         await comm.send_message(PayMessage(payload=Amount(value=5)))
         assert await comm.receive_all_messages() == [Paid(payload=Amount(value=5))]
-        assert comm.tracker is not None and comm.tracker.consumer is not None
+        assert comm.tracker is not None
+        assert comm.tracker.consumer is not None
         await Till.send_event(
             RefundEvent(payload=Amount(value=2)), comm.tracker.consumer.channel_name
         )
