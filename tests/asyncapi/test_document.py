@@ -10,6 +10,7 @@ import pytest
 
 from chanx.asyncapi import Info, Route, build_document, to_json, to_yaml
 from chanx.asyncapi.schemas import refs_in
+from chanx.core.auth import SecurityScheme
 from chanx.core.decorators import ws_handler
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
@@ -247,3 +248,29 @@ def test_a_bad_server_url_is_refused() -> None:
 def test_route_can_say_the_connection_authenticates() -> None:
     document = build_document([Route("/p", PlainConsumer, authenticates=True)])
     assert "authentication" in document["channels"]["p"]["messages"]
+
+
+def test_different_schemes_under_one_name_are_both_kept() -> None:
+    class Cookie:
+        def __init__(self, description: str) -> None:
+            self.description = description
+
+        async def authenticate(self, consumer: Any) -> Any:
+            raise NotImplementedError
+
+        def security_schemes(self) -> list[SecurityScheme]:
+            return [SecurityScheme("cookie", "sid", self.description)]
+
+    class A(AsyncJsonWebsocketConsumer):
+        authenticator = Cookie("the admin session")
+
+    class B(AsyncJsonWebsocketConsumer):
+        authenticator = Cookie("the shop session")
+
+    document = build_document([Route("/b", B), Route("/a", A)])
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["cookie_sid"]["description"] == "the admin session"  # /a comes first
+    assert schemes["cookie_sid_2"]["description"] == "the shop session"
+    assert document["operations"]["b.receive.ping"]["security"] == [
+        {"$ref": "#/components/securitySchemes/cookie_sid_2"}
+    ]

@@ -306,15 +306,13 @@ class _Builder:
         refs: list[dict[str, str]] = []
         for scheme in _unique(schemes):
             name, body = _security_scheme(scheme, self.http_base)
-            other = self.schemes.get(name)
-            suffix = 2
-            while other is not None and other != body:
-                other = self.schemes.get(f"{name}{suffix}")
-                if other is None or other == body:
-                    name = f"{name}{suffix}"
-                suffix += 1
-            self.schemes[name] = body
-            refs.append({"$ref": f"#/components/securitySchemes/{name}"})
+            # Two different schemes with one name (say, two cookies' descriptions): the
+            # later one (in route order) gets a numbered name.
+            candidate, n = name, 2
+            while self.schemes.get(candidate, body) != body:
+                candidate, n = f"{name}_{n}", n + 1
+            self.schemes[candidate] = body
+            refs.append({"$ref": f"#/components/securitySchemes/{candidate}"})
         return refs
 
 
