@@ -52,6 +52,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     """``/ws/room/{room}?name=...``: post lines, see others' lines and comings and goings."""
 
     send_completion = True
+    outgoing_messages = (PresenceMessage,)  # sent from the connect and disconnect hooks
 
     @property
     def name(self) -> str:
@@ -68,7 +69,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         left = PresenceMessage(payload=Presence(name=self.name, joined=False))
         await self.broadcast_message(left, groups=[room])
 
-    @ws_handler(output_type=[LineMessage, PresenceMessage], summary="Post a line to the room")
+    @ws_handler(output_type=LineMessage, summary="Post a line to the room")
     async def handle_say(self, message: SayMessage) -> None:
         await self.broadcast_message(
             LineMessage(payload=Line(name=self.name, text=message.payload.text))

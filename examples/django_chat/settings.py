@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "chanx.ext.channels",  # python manage.py asyncapi
     "examples.django_chat.chat",
 ]
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, status
 
-from chanx.ext.fastapi import app_layer, configure_layer
+from chanx.ext.fastapi import app_layer, asyncapi_docs, configure_layer
 from examples.fastapi_chat.auth import User, get_current_user
 from examples.fastapi_chat.consumers import (
     AIConsumer,
@@ -128,6 +128,8 @@ def create_app(redis_url: str | None = None, prefix: str = "chanx-example") -> F
         configure_layer(app)
     app.include_router(websockets)
     app.include_router(api)
+    # The websocket API's AsyncAPI document: /asyncapi (page), /asyncapi/asyncapi.json
+    app.include_router(asyncapi_docs(title="chanx FastAPI example", version="1.0.0"))
 
     @app.get("/health")
     async def health() -> dict[str, object]:

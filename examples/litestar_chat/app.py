@@ -17,8 +17,9 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, JSONBody
 
-from chanx.ext.litestar import ChanxPlugin, requires_user
-from examples.litestar_chat.auth import TokenAuthMiddleware, admin_only
+from chanx.ext.litestar import ChanxPlugin, asyncapi_docs, requires_user
+from chanx.ext.litestar.asyncapi import SECURITY_OPT
+from examples.litestar_chat.auth import TOKEN_SCHEMES, TokenAuthMiddleware, admin_only
 from examples.litestar_chat.consumers import AIConsumer, ChatConsumer, RoomChatConsumer
 from examples.litestar_chat.messages import NotificationEvent, NotificationPayload
 
@@ -57,8 +58,12 @@ def create_app(channels: ChannelsPlugin | None = None, *, prefix: str = "chanx."
             notify,
             notify_sync,
             direct,
+            # The websocket API's AsyncAPI document: /asyncapi, /asyncapi/asyncapi.json
+            asyncapi_docs(title="chanx Litestar example", version="1.0.0"),
         ],
         middleware=[DefineMiddleware(TokenAuthMiddleware)],
+        # Where TokenAuthMiddleware reads tokens, for the AsyncAPI document.
+        opt={SECURITY_OPT: TOKEN_SCHEMES},
         plugins=[channels, ChanxPlugin(prefix=prefix)],
     )
 

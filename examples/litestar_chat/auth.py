@@ -13,6 +13,8 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from chanx.core.auth import SecurityScheme
+
 
 @dataclass(frozen=True)
 class User:
@@ -25,6 +27,13 @@ TOKENS = {
     "bob-token": User("bob"),
 }
 """A stand-in for a real token store."""
+
+
+TOKEN_SCHEMES = (
+    SecurityScheme("http", "bearer", "A token from the token store."),
+    SecurityScheme("query", "token", "The same token, for browsers (no websocket headers)."),
+)
+"""Where :class:`TokenAuthMiddleware` looks for a token (documentation only)."""
 
 
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):

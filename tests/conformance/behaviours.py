@@ -10,7 +10,8 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from chanx.core.auth import AuthResult
 from chanx.core.decorators import event_handler, ws_handler
@@ -131,6 +132,30 @@ class SecretEvent(BaseMessage):
     payload: None = None
 
 
+class Nickname(BaseModel):
+    """camelCase on the wire (``displayName``), snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel)
+
+    display_name: str
+    favourite_colour: str | None = None
+
+
+class NicknameMessage(BaseMessage):
+    action: Literal["nickname"] = "nickname"
+    payload: Nickname
+
+
+class NicknameReply(BaseMessage):
+    action: Literal["nickname_reply"] = "nickname_reply"
+    payload: Nickname
+
+
+class NicknameEvent(BaseMessage):
+    action: Literal["nickname_event"] = "nickname_event"
+    payload: Nickname
+
+
 def never(consumer: Any, message: Any) -> bool:
     """A permission that always refuses."""
     return False
@@ -165,6 +190,10 @@ class EchoBehaviour:
     async def handle_admin(self, message: AdminMessage) -> AdminReply:
         return AdminReply()
 
+    @ws_handler
+    async def handle_nickname(self, message: NicknameMessage) -> NicknameReply:
+        return NicknameReply(payload=message.payload)
+
     @event_handler
     async def handle_notice(self, event: NoticeEvent) -> NoticeReply:
         return NoticeReply(payload=event.payload)
@@ -185,6 +214,14 @@ class RoomBehaviour:
             ShoutNotice(payload=Text(text=message.payload.text)),
             exclude_current=message.payload.exclude_me,
         )
+
+    @ws_handler(output_type=NicknameReply)
+    async def handle_nickname(self, message: NicknameMessage) -> None:
+        await self.broadcast_message(NicknameReply(payload=message.payload))  # type: ignore[attr-defined]
+
+    @event_handler
+    async def handle_nickname_event(self, event: NicknameEvent) -> NicknameReply:
+        return NicknameReply(payload=event.payload)
 
     @event_handler
     async def handle_notice(self, event: NoticeEvent) -> NoticeReply:

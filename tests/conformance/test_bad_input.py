@@ -43,7 +43,8 @@ async def test_frames_that_are_not_chanx_messages_are_ignored_and_logged(
 ) -> None:
     async with driver.communicator(ECHO_PATH) as comm:
         with caplog.at_level(logging.WARNING, logger="chanx"):
-            await comm.send_text(frame)
+            with comm.off_contract("frames that are not chanx messages, on purpose"):
+                await comm.send_text(frame)
             await comm.receive_nothing(timeout=0.1)
         assert any(reason in r.getMessage() for r in caplog.records), caplog.text
         await assert_still_usable(comm)
@@ -51,14 +52,16 @@ async def test_frames_that_are_not_chanx_messages_are_ignored_and_logged(
 
 async def test_invalid_json_object_via_send_json_is_ignored(driver: Driver) -> None:
     async with driver.communicator(ECHO_PATH) as comm:
-        await comm.send_json({"invalid": "format"})
+        with comm.off_contract("a JSON object without an action, on purpose"):
+            await comm.send_json({"invalid": "format"})
         await comm.receive_nothing(timeout=0.2)
         await assert_still_usable(comm)
 
 
 async def test_unknown_action_gets_error_without_echoing_it(driver: Driver) -> None:
     async with driver.communicator(ECHO_PATH) as comm:
-        await comm.send_json({"action": "no_such_action_xyz", "payload": {"a": 1}})
+        with comm.off_contract("an unknown action, on purpose"):
+            await comm.send_json({"action": "no_such_action_xyz", "payload": {"a": 1}})
         [error] = await comm.receive_all_json()
         assert error["action"] == "error"
         assert error["payload"]["detail"] == "Unknown action"
@@ -70,7 +73,8 @@ async def test_unknown_action_gets_error_without_echoing_it(driver: Driver) -> N
 async def test_invalid_payload_gets_validation_details_without_input(driver: Driver) -> None:
     secret = "x" * 300
     async with driver.communicator(ECHO_PATH) as comm:
-        await comm.send_json({"action": "echo", "payload": {"text": secret}})
+        with comm.off_contract("a payload over its length limit, on purpose"):
+            await comm.send_json({"action": "echo", "payload": {"text": secret}})
         [error] = await comm.receive_all_json()
         assert error["action"] == "error"
         assert error["payload"]["detail"] == "Invalid message"
@@ -110,7 +114,8 @@ async def test_payload_errors_shaped_like_frame_errors_are_still_payload_errors(
     """A wrong type or a bad tag inside the payload is an invalid message (answered),
     never mistaken for "not a chanx message" (silence) or "unknown action"."""
     async with driver.communicator(ECHO_PATH) as comm:
-        await comm.send_json(frame)
+        with comm.off_contract("invalid payloads, on purpose"):
+            await comm.send_json(frame)
         [error] = await comm.receive_all_json()
         assert error["payload"]["detail"] == "Invalid message"
         [detail] = error["payload"]["errors"]
@@ -119,7 +124,8 @@ async def test_payload_errors_shaped_like_frame_errors_are_still_payload_errors(
 
 async def test_missing_payload_is_reported(driver: Driver) -> None:
     async with driver.communicator(ECHO_PATH) as comm:
-        await comm.send_json({"action": "echo"})
+        with comm.off_contract("a message without its payload, on purpose"):
+            await comm.send_json({"action": "echo"})
         [error] = await comm.receive_all_json()
         assert error["payload"]["errors"] == [
             {"loc": ["payload"], "msg": "Field required", "type": "missing"}
@@ -161,7 +167,8 @@ async def test_permission_denied_on_one_handler_while_others_work(driver: Driver
 async def test_oversized_frame_gets_error_and_connection_survives(driver: Driver) -> None:
     big = '{"action": "echo", "payload": {"text": "' + "y" * MAX_MESSAGE_SIZE + '"}}'
     async with driver.communicator(ECHO_PATH) as comm:
-        await comm.send_text(big)
+        with comm.off_contract("a frame over max_message_size, on purpose"):
+            await comm.send_text(big)
         [error] = await comm.receive_all_json()
         assert error["payload"]["errors"][0]["type"] == "message_too_large"
         assert str(MAX_MESSAGE_SIZE) in error["payload"]["detail"]
@@ -174,14 +181,16 @@ async def test_size_limit_counts_utf8_bytes(driver: Driver) -> None:
     frame = '{"action": "echo", "payload": {"text": "' + text + '"}}'
     assert len(frame) < MAX_MESSAGE_SIZE < len(frame.encode())
     async with driver.communicator(ECHO_PATH) as comm:
-        await comm.send_text(frame)
+        with comm.off_contract("a frame over max_message_size in bytes, on purpose"):
+            await comm.send_text(frame)
         [error] = await comm.receive_all_json()
         assert error["payload"]["errors"][0]["type"] == "message_too_large"
 
 
 async def test_binary_frame_gets_error_and_connection_survives(driver: Driver) -> None:
     async with driver.communicator(ECHO_PATH) as comm:
-        await comm.send_bytes(b'{"action": "ping"}')
+        with comm.off_contract("a binary frame, on purpose"):
+            await comm.send_bytes(b'{"action": "ping"}')
         [error] = await comm.receive_all_json()
         assert error["payload"]["errors"][0]["type"] == "binary_frame"
         await assert_still_usable(comm)

@@ -217,6 +217,7 @@ class Sender(AsyncJsonWebsocketConsumer):
         await self.send_json({"action": "c_unknown_anywhere", "payload": 3})
 
 
+@pytest.mark.off_contract("how an unchecked communicator parses undeclared actions")
 async def test_the_consumer_is_found_without_being_named() -> None:
     comm = WebsocketCommunicator(Sender.as_asgi(), "/ws")
     assert comm.consumer is None

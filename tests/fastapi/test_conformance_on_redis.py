@@ -16,6 +16,7 @@ from chanx.ext.fastapi.testing import lifespan
 from chanx.messages.base import BaseMessage
 from chanx.testing import WebsocketCommunicator
 from tests.conformance.drivers.fastapi import FastAPIDriver, build_app
+from tests.conformance.test_aliases import *  # noqa: F403
 from tests.conformance.test_auth import *  # noqa: F403
 from tests.conformance.test_bad_input import *  # noqa: F403
 from tests.conformance.test_events import *  # noqa: F403

@@ -25,6 +25,7 @@ from tests.conformance.drivers.litestar import (
     RoomConsumer,
     create_app,
 )
+from tests.conformance.test_aliases import test_events_use_aliases, test_group_messages_use_aliases  # noqa: F401
 from tests.conformance.test_auth import (  # noqa: F401
     test_refused_connection_never_joins_groups,
 )

@@ -22,9 +22,13 @@ PUBLIC_MODULES = [
     "chanx.core.decorators",
     "chanx.core.websocket",
     "chanx.testing",
+    "chanx.testing.contract",
+    "chanx.asyncapi",
     "chanx.ext.channels",
     "chanx.ext.fastapi",
+    "chanx.ext.fastapi.asyncapi",
     "chanx.ext.litestar",
+    "chanx.ext.litestar.asyncapi",
 ]
 
 
@@ -112,6 +116,12 @@ def test_installed_wheels_resolve_every_public_import(wheels: list[Path], tmp_pa
         f"    assert module.__file__.startswith({site!r}), (name, module.__file__)\n"
         "import chanx\n"
         "assert getattr(chanx, '__file__', None) is None, 'chanx must stay a namespace'\n"
+        # The adapters' route finders are registered by the wheels' own metadata.
+        "from importlib.metadata import distribution\n"
+        "for dist in ('chanx-channels', 'chanx-fastapi', 'chanx-litestar'):\n"
+        "    [found] = distribution(dist).entry_points\n"
+        "    assert found.group == 'chanx.asyncapi.discovery', found\n"
+        "    assert found.load().__module__.startswith('chanx.ext.'), found\n"
         "print('ok')\n"
     )
     result = subprocess.run(
@@ -119,6 +129,13 @@ def test_installed_wheels_resolve_every_public_import(wheels: list[Path], tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+    # ``python -m chanx`` runs from a namespace package (no chanx/__init__.py).
+    command = [str(python), "-I", "-c", f"import sys; sys.path.append({deps!r})"]
+    command[-1] += "; import runpy; sys.argv = ['chanx', '--help']"
+    command[-1] += "; runpy.run_module('chanx', run_name='__main__', alter_sys=True)"
+    shown = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "asyncapi-diff" in shown.stdout
 
 
 def test_every_wheel_ships_the_license(wheels: list[Path]) -> None:

@@ -1,10 +1,12 @@
-"""Connection authentication: the result type and the authenticator protocol."""
+"""Connection authentication: the result type, the authenticator protocol, and how an
+authenticator says where clients put their credentials (for generated documentation)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from chanx.core.websocket import AsyncJsonWebsocketConsumer
@@ -57,3 +59,72 @@ class Authenticator(Protocol):
 
     async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
         """Inspect ``consumer.scope`` (headers, cookies, query, user) and decide."""
+
+
+CredentialLocation = Literal["header", "query", "cookie", "http", "oauth2"]
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityScheme:
+    """Where a client puts its credentials when it opens a connection.
+
+    * ``SecurityScheme("header", "X-API-Key")``, ``("query", "token")``,
+      ``("cookie", "sessionid")``: a key in that header, query parameter or cookie;
+    * ``SecurityScheme("http", "bearer")`` (or ``"basic"``, ...): the ``Authorization``
+      header with that HTTP scheme; ``bearer_format`` hints at the token's format;
+    * ``SecurityScheme("oauth2", "password", token_url="/token", scopes={...})``: an
+      OAuth2 bearer token from that flow (``password``, ``clientCredentials``,
+      ``authorizationCode``, ``implicit``; the last two with ``authorization_url``).
+
+    Several schemes on one consumer are alternatives: any one of them admits a client.
+    """
+
+    location: CredentialLocation
+    name: str
+    description: str = ""
+    bearer_format: str = ""
+    token_url: str = ""
+    authorization_url: str = ""
+    scopes: Mapping[str, str] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.location, self.name, self.description, self.token_url))
+
+    @classmethod
+    def from_openapi(cls, scheme: Mapping[str, Any]) -> list[SecurityScheme]:
+        """The schemes an OpenAPI security scheme object (as a dict) stands for: web
+        frameworks describe their security classes this way (one per OAuth2 flow)."""
+        kind = scheme.get("type")
+        description = str(scheme.get("description") or "")
+        if kind == "apiKey" and scheme.get("in") in ("header", "query", "cookie"):
+            return [cls(scheme["in"], str(scheme.get("name", "")), description)]
+        if kind == "http":
+            bearer_format = str(scheme.get("bearerFormat") or "")
+            return [cls("http", str(scheme.get("scheme", "")), description, bearer_format)]
+        if kind == "oauth2":
+            flows: Mapping[str, Any] = scheme.get("flows") or {}
+            return [
+                cls(
+                    "oauth2",
+                    flow,
+                    description,
+                    token_url=str(spec.get("tokenUrl") or ""),
+                    authorization_url=str(spec.get("authorizationUrl") or ""),
+                    scopes=dict(spec.get("scopes") or {}),
+                )
+                for flow, spec in sorted(flows.items())
+                if isinstance(spec, Mapping)
+            ]
+        if kind == "openIdConnect":
+            url = scheme.get("openIdConnectUrl", "")
+            return [cls("http", "bearer", description or f"OpenID Connect token ({url})")]
+        return []
+
+
+@runtime_checkable
+class DescribesSecurity(Protocol):
+    """An authenticator that can tell where clients put their credentials. Optional: the
+    generated AsyncAPI document lists these schemes for the consumer's operations."""
+
+    def security_schemes(self) -> Sequence[SecurityScheme]:
+        """The ways a client may present credentials (alternatives)."""

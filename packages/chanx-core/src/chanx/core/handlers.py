@@ -37,6 +37,8 @@ class Handler:
     output_types: tuple[type[BaseMessage], ...]
     streaming: bool
     options: HandlerOptions
+    reply_types: tuple[type[BaseMessage], ...] = ()
+    """The outputs its return annotation names: sent to this client as its answer."""
 
     @property
     def permissions(self) -> tuple[Permission, ...]:
@@ -96,7 +98,8 @@ def _resolve(
             f"{where}: annotate the message parameter with a BaseMessage subclass "
             "whose action is a Literal"
         )
-    outputs = message_types_in(hints.get("return"))
+    replies = message_types_in(hints.get("return"))
+    outputs = list(replies)
     for cls in message_types_in(options.output_type):
         if cls not in outputs:
             outputs.append(cls)
@@ -104,7 +107,7 @@ def _resolve(
     streaming = inspect.isasyncgenfunction(func)
     if not (is_async or streaming):
         raise TypeError(f"{where} must be declared with 'async def'")
-    return Handler(name, func, tuple(incoming), tuple(outputs), streaming, options)
+    return Handler(name, func, tuple(incoming), tuple(outputs), streaming, options, tuple(replies))
 
 
 @dataclass(frozen=True, slots=True)

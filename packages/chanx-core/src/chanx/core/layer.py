@@ -59,7 +59,7 @@ class EventEnvelope:
     def text(self) -> str:
         if self._text is None:
             assert self.event is not None
-            self._text = self.event.model_dump_json()
+            self._text = self.event.model_dump_json(by_alias=True)
         return self._text
 
 

@@ -90,7 +90,11 @@ class AsyncJsonWebsocketConsumer:
     * ``authenticator``: an :class:`~chanx.core.auth.Authenticator` (or override
       :meth:`authenticate`);
     * ``layer``: the :class:`~chanx.core.layer.GroupLayer`; the process-wide in-memory
-      layer when unset.
+      layer when unset;
+    * ``outgoing_messages``: message classes this consumer sends outside any handler
+      (from ``post_authentication``, ``on_disconnect``, a task); handlers declare theirs
+      with their return annotation and ``output_type``. The generated AsyncAPI document
+      and the test communicator's contract check count them as declared.
     """
 
     send_completion: ClassVar[bool] = False
@@ -100,6 +104,7 @@ class AsyncJsonWebsocketConsumer:
     groups: ClassVar[Sequence[str]] = ()
     authenticator: ClassVar[Authenticator | None] = None
     layer: ClassVar[GroupLayer | None] = None
+    outgoing_messages: ClassVar[Sequence[type[BaseMessage]]] = ()
 
     message_handlers: ClassVar[HandlerTable]
     """Client-message handlers of this class, by action (built at class creation)."""
@@ -199,7 +204,7 @@ class AsyncJsonWebsocketConsumer:
         """Send one message to this connection's client."""
         if self.log_websocket_message:
             self._log("sent", message.action)
-        await self.transport.send_text(message.model_dump_json())
+        await self.transport.send_text(message.model_dump_json(by_alias=True))
 
     async def send_json(self, data: Any) -> None:
         """Send any JSON-serializable value (no model, no validation)."""
@@ -219,7 +224,7 @@ class AsyncJsonWebsocketConsumer:
         connection is in). It is serialized once, whatever the number of members; each
         member gets ``group_complete`` after it when its consumer sends completions."""
         envelope = GroupMessage(
-            message.model_dump_json(), self.channel_name if exclude_current else None
+            message.model_dump_json(by_alias=True), self.channel_name if exclude_current else None
         )
         targets = self._joined if groups is None else _as_groups(groups)
         for group in tuple(targets):
@@ -283,11 +288,13 @@ class AsyncJsonWebsocketConsumer:
 
     @classmethod
     def outgoing_message_types(cls) -> list[type[BaseMessage]]:
-        """Every message type this consumer can send: declared outputs and built-ins."""
+        """Every message type this consumer can send: its handlers' declared outputs,
+        ``outgoing_messages`` and the built-ins."""
         found: list[type[BaseMessage]] = []
         for cls_ in (
             *cls.message_handlers.outputs(),
             *cls.event_handlers.outputs(),
+            *cls.outgoing_messages,
             *BUILTIN_OUTGOING,
         ):
             if cls_ not in found:

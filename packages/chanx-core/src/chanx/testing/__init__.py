@@ -1,7 +1,8 @@
 """Test communicators: drive a websocket app and assert on what it answers.
 
 ``WebsocketCommunicator`` runs any ASGI application in-process; it knows when the server
-has finished answering from chanx's completion messages.
+has finished answering from chanx's completion messages. :mod:`chanx.testing.contract`
+checks every frame against the consumer's declared messages (off unless turned on).
 """
 
 from chanx.testing.asgi import WebsocketCommunicator
@@ -11,11 +12,13 @@ from chanx.testing.base import (
     ConnectionClosed,
     ReceiveTimeout,
 )
+from chanx.testing.contract import ContractViolation
 
 __all__ = [
     "BaseCommunicator",
     "CommunicatorError",
     "ConnectionClosed",
+    "ContractViolation",
     "ReceiveTimeout",
     "WebsocketCommunicator",
 ]

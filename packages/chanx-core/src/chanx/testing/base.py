@@ -12,6 +12,7 @@ import contextlib
 import json
 from abc import ABC, abstractmethod
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -93,10 +94,17 @@ class BaseCommunicator(ABC):
     ``consumer`` (the consumer class) is used to parse received frames into its
     outgoing message classes; drivers that can follow the server-side consumer find it
     on their own, so it may be omitted.
+
+    ``check_contract``: check every frame against the consumer's declared messages (see
+    :mod:`chanx.testing.contract`; the default comes from its ``set_default``).
     """
 
     def __init__(self, *, consumer: type[AsyncJsonWebsocketConsumer] | None = None) -> None:
+        from chanx.testing.contract import default_enabled
+
         self.consumer = consumer
+        self.check_contract = default_enabled()
+        self._off_contract: str | None = None
         self.connected = False
         self.close_code: int | None = None
         self.subprotocol: str | None = None
@@ -194,19 +202,44 @@ class BaseCommunicator(ABC):
 
     async def send_json(self, data: Any) -> None:
         """Send any JSON value as a text frame."""
-        await self._send_text(json.dumps(data))
+        await self.send_text(json.dumps(data))
 
     async def send_message(self, message: BaseMessage) -> None:
         """Send a chanx message."""
-        await self._send_text(message.model_dump_json())
+        await self.send_text(message.model_dump_json(by_alias=True))
 
     async def send_text(self, text: str) -> None:
         """Send a raw text frame (for malformed-input tests)."""
+        consumer = self._contract_consumer()
+        if consumer is not None:
+            from chanx.testing.contract import check_sent
+
+            check_sent(consumer, text)
         await self._send_text(text)
 
     async def send_bytes(self, data: bytes) -> None:
         """Send a binary frame."""
+        if self._contract_consumer() is not None:
+            from chanx.testing.contract import ContractViolation
+
+            raise ContractViolation(
+                f"the test sent a binary frame of {len(data)} bytes: chanx messages are "
+                "JSON text; if the test sends it on purpose, wrap the send in "
+                "`with comm.off_contract(reason):`"
+            )
         await self._send_bytes(data)
+
+    @contextlib.contextmanager
+    def off_contract(self, reason: str) -> Iterator[None]:
+        """Frames the test sends in the block are not contract-checked (for bad-input
+        tests; ``reason`` says why). What the server sends still is."""
+        if not reason.strip():
+            raise ValueError("say why the test sends frames off the contract")
+        previous, self._off_contract = self._off_contract, reason
+        try:
+            yield
+        finally:
+            self._off_contract = previous
 
     # ------------------------------------------------------------------ receiving
 
@@ -223,7 +256,7 @@ class BaseCommunicator(ABC):
         frame = self._frames[0] if self._frames else None
         if frame is None:
             try:
-                frame = await self._read(timeout)
+                frame = await self._receive(timeout)
             except asyncio.TimeoutError:
                 return
             self._frames.append(frame)
@@ -325,6 +358,27 @@ class BaseCommunicator(ABC):
 
     # ------------------------------------------------------------------ internals
 
+    def _contract_consumer(self, *, received: bool = False) -> Any:
+        """The consumer class to check frames against, when checking applies."""
+        if not self.check_contract or (self._off_contract is not None and not received):
+            return None
+        return self.consumer
+
+    async def _receive(self, timeout: float) -> Frame:
+        return self._checked(await self._read(timeout))
+
+    def _receive_nowait(self) -> Frame | None:
+        frame = self._read_nowait()
+        return None if frame is None else self._checked(frame)
+
+    def _checked(self, frame: Frame) -> Frame:
+        consumer = self._contract_consumer(received=True)
+        if consumer is not None and not isinstance(frame, Closed):
+            from chanx.testing.contract import check_received
+
+            check_received(consumer, frame)
+        return frame
+
     def _check_completion(self, stop_action: str) -> None:
         if stop_action not in COMPLETION_ACTIONS:
             return
@@ -347,7 +401,7 @@ class BaseCommunicator(ABC):
                 return frame
         else:
             try:
-                frame = await self._read(max(timeout, 0.0))
+                frame = await self._receive(max(timeout, 0.0))
             except asyncio.TimeoutError:
                 raise ReceiveTimeout(
                     f"nothing arrived within {timeout:.2f}s while waiting for {waiting_for}"
@@ -368,7 +422,7 @@ class BaseCommunicator(ABC):
 
     def _take_available(self) -> None:
         while True:
-            frame = self._read_nowait()
+            frame = self._receive_nowait()
             if frame is None:
                 return
             if isinstance(frame, Closed):
@@ -395,7 +449,7 @@ class BaseCommunicator(ABC):
         deadline = loop.time() + timeout
         while True:
             try:
-                frame = await self._read(max(deadline - loop.time(), 0.0))
+                frame = await self._receive(max(deadline - loop.time(), 0.0))
             except asyncio.TimeoutError:
                 raise ReceiveTimeout(
                     f"no authentication message within {timeout}s; received "

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 
-from chanx.core.auth import AuthResult
+from chanx.core.auth import AuthResult, SecurityScheme
 
 if TYPE_CHECKING:
     from chanx.core.websocket import AsyncJsonWebsocketConsumer
 
+SESSION = "The Django session cookie (log in over HTTP first)."
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 INACTIVE = "User inactive or deleted."
 
@@ -42,6 +43,12 @@ class SessionAuthenticator:
         """Why this authenticator cannot work for ``consumer`` (the missing
         ``AuthMiddlewareStack``), for test failures to name; ``None`` when it can."""
         return missing_middleware(consumer)
+
+    def security_schemes(self) -> list[SecurityScheme]:
+        """The session cookie (``SESSION_COOKIE_NAME``), for generated documentation."""
+        from django.conf import settings
+
+        return [SecurityScheme("cookie", settings.SESSION_COOKIE_NAME, SESSION)]
 
     async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
         """The result for ``consumer``'s connection (the authenticator protocol)."""

@@ -38,7 +38,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         'chanx.ext.channels.drf needs Django REST framework: pip install "chanx-channels[drf]"'
     ) from exc
 
-from chanx.core.auth import AuthResult
+from chanx.core.auth import AuthResult, SecurityScheme
+from chanx.ext.channels.auth import SESSION
 
 if TYPE_CHECKING:
     from chanx.core.types import Scope
@@ -80,6 +81,36 @@ class DRFAuthenticator:
         self.authentication_classes = authentication_classes
         self.permission_classes = permission_classes
         self.throttle_classes = throttle_classes
+
+    def security_schemes(self) -> list[SecurityScheme]:
+        """Where clients put credentials, for the authentication classes DRF ships:
+        session (the session cookie), token (``Authorization: Token <key>``, or the
+        class's ``keyword``), basic; other classes cannot be described."""
+        from django.conf import settings
+        from rest_framework.authentication import (
+            BasicAuthentication,
+            SessionAuthentication,
+            TokenAuthentication,
+        )
+
+        classes = (
+            self.authentication_classes
+            if self.authentication_classes is not None
+            else api_settings.DEFAULT_AUTHENTICATION_CLASSES
+        )
+        found: list[SecurityScheme] = []
+        for cls in classes:
+            if issubclass(cls, SessionAuthentication):
+                found.append(SecurityScheme("cookie", settings.SESSION_COOKIE_NAME, SESSION))
+            elif issubclass(cls, TokenAuthentication):
+                found.append(
+                    SecurityScheme(
+                        "header", "Authorization", f"`Authorization: {cls.keyword} <key>`"
+                    )
+                )
+            elif issubclass(cls, BasicAuthentication):
+                found.append(SecurityScheme("http", "basic"))
+        return found
 
     async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
         """The result for ``consumer``'s connection (the authenticator protocol), DRF's

@@ -279,7 +279,7 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
         if not isinstance(layer, ChannelsGroupLayer):
             await super().broadcast_message(message, groups, exclude_current)
             return
-        text = message.model_dump_json()
+        text = message.model_dump_json(by_alias=True)
         joined = self.joined_groups
         targets = joined if groups is None else (groups,) if isinstance(groups, str) else groups
         to_others = GroupMessage(text, self.channel_name)

@@ -3,6 +3,7 @@
 * :class:`AsyncJsonWebsocketConsumer` and its ``as_endpoint()`` to mount on an app or an
   ``APIRouter``;
 * :class:`DependencyAuthenticator`: authentication with FastAPI dependencies;
+* :func:`asyncapi_docs`: a router serving the app's AsyncAPI document and its page;
 * :func:`configure_layer`: the app's group layer (in memory, or Redis from a URL for
   several worker processes), started and stopped with the app;
 * :func:`bind_layer`: choose the layer for code outside the app (scripts, workers, tests);
@@ -14,6 +15,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from chanx.ext.fastapi.asyncapi import asyncapi_docs
 from chanx.ext.fastapi.auth import DependencyAuthenticator
 from chanx.ext.fastapi.layers import app_layer, bind_layer, configure_layer, current_layer
 from chanx.ext.fastapi.websocket import AsyncJsonWebsocketConsumer, ConsumerEndpoint
@@ -27,6 +29,7 @@ __all__ = [
     "DependencyAuthenticator",
     "RedisGroupLayer",
     "app_layer",
+    "asyncapi_docs",
     "bind_layer",
     "configure_layer",
     "current_layer",

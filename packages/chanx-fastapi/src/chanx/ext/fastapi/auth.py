@@ -34,10 +34,11 @@ from fastapi.dependencies.utils import (
     get_parameterless_sub_dependant,
     solve_dependencies,
 )
+from fastapi.security.base import SecurityBase
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.websockets import WebSocket
 
-from chanx.core.auth import AuthResult
+from chanx.core.auth import AuthResult, SecurityScheme
 
 if TYPE_CHECKING:
     from fastapi.dependencies.models import Dependant
@@ -88,6 +89,13 @@ class DependencyAuthenticator:
             )
         return await self.resolve(websocket)
 
+    def security_schemes(self) -> list[SecurityScheme]:
+        """Where clients put credentials, read from the dependency tree: FastAPI's
+        security classes (``HTTPBearer``, ``APIKeyHeader``, ``OAuth2PasswordBearer``, ...)
+        and the plain ``Header``/``Query``/``Cookie`` parameters of its dependencies
+        (taken to be credentials, since they feed the authentication)."""
+        return security_from_dependant(_dependant_for("/", self, ()))
+
     async def resolve(
         self, websocket: WebSocket, extra: Sequence[params.Depends] = ()
     ) -> AuthResult:
@@ -120,6 +128,36 @@ def _dependant_for(
         )
     _dependants[key] = (dependant, (authenticator, tuple(extra)))
     return dependant
+
+
+def security_from_dependant(dependant: Dependant) -> list[SecurityScheme]:
+    """The credential schemes a dependency tree reads, in the order FastAPI resolves it."""
+    found: list[SecurityScheme] = []
+    pending = [dependant]
+    while pending:
+        current = pending.pop(0)
+        call = current.call
+        if isinstance(call, SecurityBase):
+            model = call.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+            found.extend(SecurityScheme.from_openapi(model))
+        reader = getattr(call, "__name__", None)
+        note = f"Read by the authentication dependency `{reader}`." if reader else ""
+        for field in current.header_params:
+            found.append(SecurityScheme("header", _header_name(field), note))
+        for field in current.query_params:
+            found.append(SecurityScheme("query", field.alias, note))
+        for field in current.cookie_params:
+            found.append(SecurityScheme("cookie", field.alias, note))
+        pending.extend(current.dependencies)
+    return list(dict.fromkeys(found))
+
+
+def _header_name(field: Any) -> str:
+    # FastAPI reads ``x_token: Header()`` from ``x-token`` unless told otherwise.
+    info = field.field_info
+    if field.alias == field.name and getattr(info, "convert_underscores", True):
+        return str(field.name).replace("_", "-")
+    return str(field.alias)
 
 
 def _root_call(main: params.Depends | None) -> Callable[..., Any]:

@@ -6,6 +6,7 @@ guards and authentication middleware as chanx authentication.
 * :class:`ChanxPlugin`: the app's :class:`ChannelsPluginLayer` over its ``ChannelsPlugin``,
   started and stopped with the app, and :class:`ChanxMiddleware`;
 * :func:`requires_user`, :func:`from_guard`: guards for connections and handlers;
+* :func:`asyncapi_docs`: a router serving the app's AsyncAPI document and its page;
 * :func:`bind_layer`: choose the layer for code outside the app (scripts, tests);
   :func:`app_layer`: an app's layer; :func:`standalone_layer`: a layer for a process
   without an app;
@@ -22,6 +23,7 @@ guards and authentication middleware as chanx authentication.
     )
 """
 
+from chanx.ext.litestar.asyncapi import asyncapi_docs
 from chanx.ext.litestar.auth import from_guard, requires_user
 from chanx.ext.litestar.layer import ChannelsPluginLayer
 from chanx.ext.litestar.plugin import ChanxMiddleware, ChanxPlugin, standalone_layer
@@ -36,6 +38,7 @@ __all__ = [
     "ChanxPlugin",
     "ConsumerRouteHandler",
     "app_layer",
+    "asyncapi_docs",
     "bind_layer",
     "from_guard",
     "requires_user",
