@@ -27,6 +27,7 @@ from fastapi.security import (
     SecurityScopes,
 )
 
+from chanx.constants import CLOSE_SERVER_ERROR
 from chanx.core.auth import AuthResult
 from chanx.core.decorators import ws_handler
 from chanx.ext.fastapi import AsyncJsonWebsocketConsumer, DependencyAuthenticator
@@ -266,7 +267,7 @@ async def test_dependency_may_return_an_auth_result() -> None:
     assert await refused(app, headers={"x-mode": "other"}) == (402, {"detail": "pay first"})
 
 
-async def test_unexpected_dependency_error_closes_1011_and_is_logged(
+async def test_unexpected_dependency_error_closes_4500_and_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken() -> str:
@@ -279,7 +280,7 @@ async def test_unexpected_dependency_error_closes_1011_and_is_logged(
     with caplog.at_level(logging.ERROR, logger="chanx"):
         await comm.connect()
         await comm.receive_nothing()
-    assert comm.close_code == 1011
+    assert comm.close_code == CLOSE_SERVER_ERROR
     assert any("database on fire" in str(r.exc_info) for r in caplog.records)
     await comm.disconnect()
 

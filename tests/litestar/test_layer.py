@@ -15,7 +15,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
-from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
+from chanx.constants import CLOSE_SERVER_ERROR, EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
 from chanx.core.layer import EventEnvelope
 from chanx.ext.litestar import (
     ChannelsPluginLayer,
@@ -232,7 +232,7 @@ async def test_consumers_of_an_app_whose_lifespan_is_not_running_fail_clearly(
     with caplog.at_level(logging.ERROR, logger="chanx"):
         await comm.connect()
         await comm.receive_nothing()
-    assert comm.close_code == 1011
+    assert comm.close_code == CLOSE_SERVER_ERROR
     assert "lifespan has not started" in caplog.text
     await comm.disconnect()
 
