@@ -92,7 +92,8 @@ async def test_the_action_is_escaped_and_cut(caplog: pytest.LogCaptureFixture) -
             await comm.receive_all_json()
     [record] = warnings_and_errors(caplog)
     line = record.getMessage()
-    assert line.isprintable() and line.isascii()
+    assert line.isprintable()
+    assert line.isascii()
     assert "'x\\n2026-01-01 CRITICAL forged\\x1b[2J\\u202e" in line
     assert "y" * 65 not in line
     assert f"({len(action)} characters)" in line

@@ -99,7 +99,7 @@ def test_every_origin_header_must_pass() -> None:
     "entry", ["app.example.com", "ftp://x.example", "https://x.example/path", "https://"]
 )
 def test_malformed_entries_are_refused_with_an_example(entry: str) -> None:
-    with pytest.raises(ValueError, match="is not an origin: write 'https://app.example.com'"):
+    with pytest.raises(ValueError, match=r"is not an origin: write 'https://app\.example\.com'"):
         OriginPolicy.of([entry])
 
 
@@ -109,7 +109,7 @@ def test_a_string_is_not_a_list_of_origins() -> None:
 
 
 def test_a_malformed_entry_fails_when_the_class_is_created() -> None:
-    with pytest.raises(ValueError, match="'app.example.com' is not an origin"):
+    with pytest.raises(ValueError, match=r"'app\.example\.com' is not an origin"):
 
         class Misconfigured(AsyncJsonWebsocketConsumer):
             allowed_origins = ["app.example.com"]
