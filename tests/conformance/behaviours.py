@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from chanx.core.auth import AuthResult
 from chanx.core.decorators import event_handler, ws_handler
+from chanx.core.groups import group_name
 from chanx.messages.base import BaseMessage
 
 ECHO_PATH = "/ws/echo"
@@ -21,6 +22,8 @@ ROOM_PATH = "/ws/room/{room}"
 AUTH_PATH = "/ws/auth"
 MAX_MESSAGE_SIZE = 2048
 VALID_TOKEN = "let-me-in"
+AUTH_ORIGIN = "https://app.example.com"
+"""The one other origin the auth consumer lets in (besides its own)."""
 
 
 class Text(BaseModel):
@@ -102,8 +105,17 @@ class ShoutMessage(BaseMessage):
 
 
 class ShoutPayload(BaseModel):
-    text: str
+    text: str = Field(min_length=1, max_length=200)
     exclude_me: bool = False
+    room: str | None = None
+    """Shout to ``group_name("room", room)`` instead of this connection's groups."""
+
+
+class EnterMessage(BaseMessage):
+    """Join ``group_name("room", payload)``: a room named by the client, any string."""
+
+    action: Literal["enter"] = "enter"
+    payload: str
 
 
 ShoutMessage.model_rebuild()
@@ -171,7 +183,9 @@ class EchoBehaviour:
 
 
 class RoomBehaviour:
-    """``/ws/room/{room}``: joins ``room_<room>``; shouts are broadcast to the room."""
+    """``/ws/room/{room}``: joins ``room_<room>``, the name made from the URL as is (so
+    layers with a group-name rule refuse some); shouts are broadcast to the room.
+    ``enter`` joins a room through ``group_name()``, which every layer accepts."""
 
     send_completion = True
     log_websocket_message = False
@@ -181,10 +195,16 @@ class RoomBehaviour:
 
     @ws_handler(output_type=ShoutNotice)
     async def handle_shout(self, message: ShoutMessage) -> None:
+        room = message.payload.room
         await self.broadcast_message(  # type: ignore[attr-defined]
             ShoutNotice(payload=Text(text=message.payload.text)),
+            groups=None if room is None else [group_name("room", room)],
             exclude_current=message.payload.exclude_me,
         )
+
+    @ws_handler
+    async def handle_enter(self, message: EnterMessage) -> None:
+        await self.join_group(group_name("room", message.payload))  # type: ignore[attr-defined]
 
     @event_handler
     async def handle_notice(self, event: NoticeEvent) -> NoticeReply:
@@ -193,11 +213,13 @@ class RoomBehaviour:
 
 class AuthBehaviour:
     """``/ws/auth``: admits ``Authorization: Bearer let-me-in``; 401 without a header,
-    403 with a wrong token. Joins ``authenticated`` once in."""
+    403 with a wrong token. Joins ``authenticated`` once in. Browsers may connect from
+    its own origin and ``AUTH_ORIGIN`` only."""
 
     send_completion = True
     log_websocket_message = False
     groups = ["authenticated"]
+    allowed_origins = [AUTH_ORIGIN]
 
     async def authenticate(self) -> AuthResult:
         header = self.headers.get("authorization")  # type: ignore[attr-defined]

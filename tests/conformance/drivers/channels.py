@@ -18,6 +18,7 @@ from channels.routing import URLRouter  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from chanx.core.groups import PORTABLE  # noqa: E402
 from chanx.ext.channels.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
 from chanx.testing import WebsocketCommunicator  # noqa: E402
 from tests.conformance.behaviours import AuthBehaviour, EchoBehaviour, RoomBehaviour  # noqa: E402
@@ -51,6 +52,7 @@ def channels_application() -> Any:
 
 class ChannelsDriver(Driver):
     name = "channels"
+    group_rule = PORTABLE
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
