@@ -3,5 +3,5 @@ from django.urls import path
 from .chat import views
 
 urlpatterns = [
-    path("rooms/<slug:room>/announce", views.announce, name="announce"),
+    path("rooms/<str:room>/announce", views.announce, name="announce"),
 ]

@@ -38,7 +38,7 @@ from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
 from chanx.testing import CommunicatorError, WebsocketCommunicator
 from examples.fastapi_chat.auth import User
-from examples.fastapi_chat.consumers import MembersConsumer
+from examples.fastapi_chat.consumers import MembersConsumer, members_group, user_group
 from examples.fastapi_chat.main import app as example_app
 from examples.fastapi_chat.messages import (
     ChatMessage,
@@ -427,7 +427,7 @@ async def test_authenticated_communicator_connects_as_a_user() -> None:
         [reply] = await comm.receive_all_messages()
         assert isinstance(reply, WhoAmIReply)
         assert reply.payload.username == "dave"
-        assert set(reply.payload.groups) == {"room_lobby", "user_dave"}
+        assert set(reply.payload.groups) == {members_group("lobby"), user_group("dave")}
     assert not example_app.dependency_overrides
 
 
