@@ -20,6 +20,7 @@ from chanx.messages.base import BaseMessage
 ECHO_PATH = "/ws/echo"
 ROOM_PATH = "/ws/room/{room}"
 AUTH_PATH = "/ws/auth"
+BROKEN_PATH = "/ws/broken"
 MAX_MESSAGE_SIZE = 2048
 VALID_TOKEN = "let-me-in"
 AUTH_ORIGIN = "https://app.example.com"
@@ -236,3 +237,12 @@ class AuthBehaviour:
     @event_handler
     async def handle_notice(self, event: NoticeEvent) -> NoticeReply:
         return NoticeReply(payload=event.payload)
+
+
+class BrokenBehaviour:
+    """``/ws/broken``: its connect hook fails; the client sees close code 4500."""
+
+    log_websocket_message = False
+
+    async def post_authentication(self) -> None:
+        raise RuntimeError("connect hook failed")

@@ -30,6 +30,7 @@ class Driver(ABC):
     echo: type[AsyncJsonWebsocketConsumer]
     room: type[AsyncJsonWebsocketConsumer]
     auth: type[AsyncJsonWebsocketConsumer]
+    broken: type[AsyncJsonWebsocketConsumer]
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
