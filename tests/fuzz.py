@@ -29,7 +29,7 @@ MARK = "ZqX"
 """Every marker starts with this; no server text ever contains it."""
 
 FUZZ_SETTINGS = settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     database=None,
