@@ -157,3 +157,9 @@ async def test_what_the_engine_lets_in(
     comm = WebsocketCommunicator(consumer.as_asgi(), "/ws", headers={"host": HOST, **headers})
     assert (await comm.connect())[0] is accepted
     await comm.disconnect()
+
+
+def test_long_origins_are_checked_the_same() -> None:
+    long_host = "a" * 300 + ".example.com"
+    assert refused(f"https://{long_host}", None, extra=COOKIE)
+    assert not refused(f"https://{long_host}", None, host=long_host, extra=COOKIE)

@@ -162,7 +162,10 @@ def origin_refusal(scope: Scope, allowed_origins: Sequence[str] | None) -> Origi
     host = hosts[0] if len(hosts) == 1 else ""
     credentials = bool(_header_values(scope, b"cookie", b"authorization"))
     for value in origins:
-        if _origin_allowed(value, host, policy, credentials):
+        # Remembered for the usual short values only: clients choose these headers.
+        short = len(value) + len(host) <= _CACHED_LENGTH
+        check = _origin_allowed_cached if short else _origin_allowed
+        if check(value, host, policy, credentials):
             continue
         return OriginRefusal(value, host, credentials)
     return None
@@ -181,6 +184,10 @@ def _origin_allowed(value: str, host: str, policy: OriginPolicy, credentials: bo
         if any(allowed.matches(origin) for allowed in policy.allowed):
             return True
     return not policy.explicit and not credentials
+
+
+_CACHED_LENGTH = 256
+_origin_allowed_cached = functools.lru_cache(maxsize=1024)(_origin_allowed)
 
 
 def _same_origin(origin: _Origin, host_header: str) -> bool:

@@ -104,11 +104,13 @@ _LOC_MARKERS = frozenset({"[key]"})
 
 
 def public_errors(
-    exc: ValidationError, declared: Iterable[str], skip: int = 0
+    errors: ValidationError | Iterable[ErrorDetails], declared: Iterable[str], skip: int = 0
 ) -> list[ErrorDetail]:
-    """``exc``'s errors without client-chosen text; ``declared`` are the names the schema
-    declares (:func:`declared_names`); the first ``skip`` items of each ``loc`` are left
-    out."""
+    """The errors of a ``ValidationError`` (or its ``errors()``, context included)
+    without client-chosen text; ``declared`` are the names the schema declares
+    (:func:`declared_names`); the first ``skip`` items of each ``loc`` are left out."""
+    if isinstance(errors, ValidationError):
+        errors = errors.errors(include_url=False, include_input=False)
     names = declared if isinstance(declared, (set, frozenset)) else frozenset(declared)
     return [
         ErrorDetail(
@@ -116,7 +118,7 @@ def public_errors(
             msg=public_message(error),
             type=error["type"],
         )
-        for error in exc.errors(include_url=False, include_input=False)
+        for error in errors
     ]
 
 

@@ -544,7 +544,7 @@ class AsyncJsonWebsocketConsumer:
             await self.transport.send_text(_EVENT_COMPLETE)
 
     async def _invalid_frame(self, exc: ValidationError, text: str) -> None:
-        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        errors = exc.errors(include_url=False, include_input=False)
         # Only an error about the frame as a whole (empty ``loc``) can mean "not a chanx
         # message" or "unknown action"; the same error types deeper down are payload errors.
         whole = errors[0]["type"] if len(errors) == 1 and not errors[0]["loc"] else None
@@ -564,7 +564,7 @@ class AsyncJsonWebsocketConsumer:
             logger.warning("ignored a frame that is not a chanx message: %s", reason)
             return
         # The first item of each location is the action: known, since it was routed.
-        details = public_errors(exc, self.message_handlers.declared_names(), skip=1)
+        details = public_errors(errors, self.message_handlers.declared_names(), skip=1)
         logger.info("invalid message refused (%d errors)", len(details))
         await self.send_message(
             ErrorMessage(payload=ErrorPayload(detail="Invalid message", errors=details))
