@@ -60,10 +60,12 @@ class InvalidGroupName(ValueError):
         self.name = name
         self.rule = rule
         where = f" of {_describe(layer)}" if layer is not None else ""
-        super().__init__(
-            f"group {for_log(name)} breaks the group-name rule{where}: {rule.description}; "
-            "build group names with chanx.core.groups.group_name(...)"
+        wrong = (
+            f"group {for_log(name)} breaks the group-name rule{where}: {rule.description}"
+            if isinstance(name, str)
+            else f"a group name must be a string, not {type(name).__name__}"
         )
+        super().__init__(f"{wrong}; build group names with chanx.core.groups.group_name(...)")
 
 
 def _encodes_as_utf8(name: str) -> bool:
