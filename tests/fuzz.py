@@ -232,11 +232,14 @@ whole_frames = st.one_of(
 """Any text: not JSON, JSON that is no object, objects with any action and payload."""
 
 
-async def answer_to(comm: BaseCommunicator, *frames: str) -> list[dict[str, Any]]:
-    """Send ``frames``, then a ``ping``; everything the server sent back before the pong's
-    ``complete`` (the connection must still answer)."""
+async def answer_to(comm: BaseCommunicator, *frames: str | bytes) -> list[dict[str, Any]]:
+    """Send ``frames`` (text, or binary for ``bytes``), then a ``ping``; everything the
+    server sent back before the pong's ``complete`` (the connection must still answer)."""
     for frame in frames:
-        await comm.send_text(frame)
+        if isinstance(frame, bytes):
+            await comm.send_bytes(frame)
+        else:
+            await comm.send_text(frame)
     await comm.send_json({"action": "ping", "payload": None})
     got: list[dict[str, Any]] = []
     ponged = False

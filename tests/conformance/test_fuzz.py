@@ -2,7 +2,8 @@
 
 No ``error`` the server sends carries text the client chose (a marker put in every
 string, key, tag and action of valid frames and of every one-point mutation of them);
-whatever the frame, the connection stays usable and the server logs no error.
+whatever the frame, text or binary, the connection stays usable and the server logs no
+error.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ async def test_any_text_leaves_the_connection_usable_and_the_server_quiet(
     async def check(frame: str) -> None:
         caplog.clear()
         async with driver.communicator(ECHO_PATH) as comm:
-            answer = await answer_to(comm, frame)
+            answer = await answer_to(comm, frame, frame.encode())  # as text, then binary
         check_no_echo_in_errors([frame], answer)
         if '"fail"' not in frame:
             assert server_errors(caplog.records) == []
