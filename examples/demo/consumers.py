@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from chanx.core.decorators import channel, ws_handler
+from chanx.core.groups import group_name
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
 
@@ -58,16 +59,19 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     def name(self) -> str:
         return self.query_params.get("name", "").strip()[:40] or "anonymous"
 
+    @property
+    def room_group(self) -> str:
+        return group_name("room", self.path_params["room"])
+
     async def get_groups(self) -> Iterable[str]:
-        return [f"room.{self.path_params['room']}"]
+        return [self.room_group]
 
     async def post_authentication(self) -> None:
         await self.broadcast_message(PresenceMessage(payload=Presence(name=self.name, joined=True)))
 
     async def on_disconnect(self, code: int) -> None:
-        room = f"room.{self.path_params['room']}"
         left = PresenceMessage(payload=Presence(name=self.name, joined=False))
-        await self.broadcast_message(left, groups=[room])
+        await self.broadcast_message(left, groups=[self.room_group])
 
     @ws_handler(output_type=LineMessage, summary="Post a line to the room")
     async def handle_say(self, message: SayMessage) -> None:

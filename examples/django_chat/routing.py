@@ -6,5 +6,5 @@ from .chat.consumers import ChatConsumer, RoomConsumer
 
 websocket_urlpatterns = [
     path("ws/chat/", ChatConsumer.as_asgi()),
-    path("ws/rooms/<slug:room>/", RoomConsumer.as_asgi()),
+    path("ws/rooms/<str:room>/", RoomConsumer.as_asgi()),
 ]

@@ -5,7 +5,7 @@ from chanx.ext.channels.asyncapi import asyncapi_urls
 from .chat import views
 
 urlpatterns = [
-    path("rooms/<slug:room>/announce", views.announce, name="announce"),
+    path("rooms/<str:room>/announce", views.announce, name="announce"),
     # The websocket API's AsyncAPI document: /asyncapi/ (page), /asyncapi/asyncapi.json
     path("asyncapi/", include(asyncapi_urls(title="chanx Django example", version="1.0.0"))),
 ]

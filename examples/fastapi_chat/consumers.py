@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 
 from chanx.core.decorators import channel, event_handler, ws_handler
+from chanx.core.groups import group_name
 from chanx.ext.fastapi import AsyncJsonWebsocketConsumer, DependencyAuthenticator
 from examples.fastapi_chat.auth import User, get_current_user, is_moderator
 from examples.fastapi_chat.messages import (
@@ -44,7 +45,14 @@ class ChatConsumer(BaseConsumer):
 
 
 def room_group(room: str) -> str:
-    return f"room_{room}"
+    """The group of a public room. The room comes from the URL: ``group_name`` turns any
+    string into a name every layer accepts."""
+    return group_name("room", room)
+
+
+def members_group(room: str) -> str:
+    """The group of a members-only room: never the public room of the same name."""
+    return group_name("members", room)
 
 
 @channel(name="room", description="A chat room per path: /ws/room/{room}")
@@ -93,16 +101,20 @@ class AIConsumer(BaseConsumer):
 
 
 def user_group(username: str) -> str:
-    return f"user_{username}"
+    """The group of one user's connections."""
+    return group_name("user", username)
 
 
 @channel(name="members", description="An authenticated room: /ws/members/{room}")
 class MembersConsumer(BaseConsumer):
+    """Members-only rooms: their groups are not the public rooms' (an anonymous client
+    on ``/ws/room/{room}`` must not read them)."""
+
     authenticator = DependencyAuthenticator(get_current_user)
     user: User
 
     async def get_groups(self) -> Iterable[str]:
-        return [room_group(self.path_params["room"]), user_group(self.user.username)]
+        return [members_group(self.path_params["room"]), user_group(self.user.username)]
 
     @ws_handler
     async def handle_whoami(self, message: WhoAmIMessage) -> WhoAmIReply:
@@ -119,14 +131,14 @@ class MembersConsumer(BaseConsumer):
     async def handle_chat(self, message: ChatMessage) -> None:
         payload = RoomMessagePayload(message=message.payload.message, sender=self.user.username)
         await self.broadcast_message(
-            RoomMessage(payload=payload), groups=room_group(self.path_params["room"])
+            RoomMessage(payload=payload), groups=members_group(self.path_params["room"])
         )
 
     @ws_handler(output_type=RoomCleared, permissions=[is_moderator])
     async def handle_clear_room(self, message: ClearRoomMessage) -> None:
         payload = RoomMessagePayload(message="history cleared", sender=self.user.username)
         await self.broadcast_message(
-            RoomCleared(payload=payload), groups=room_group(self.path_params["room"])
+            RoomCleared(payload=payload), groups=members_group(self.path_params["room"])
         )
 
     @event_handler

@@ -8,6 +8,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from chanx.core.decorators import event_handler, ws_handler
+from chanx.core.groups import group_name
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, from_guard
 from examples.litestar_chat.auth import admin_only
 from examples.litestar_chat.messages import (
@@ -74,7 +75,7 @@ class RoomChatConsumer(BaseConsumer):
         self.room = room_name
 
     async def get_groups(self) -> Iterable[str]:
-        return [f"room_{self.room}"]
+        return [group_name("room", self.room)]
 
     @ws_handler(output_type=ChatNotification)
     async def handle_chat(self, message: ChatMessage) -> None:

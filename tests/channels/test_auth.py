@@ -16,6 +16,7 @@ from django.urls import path
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 
+from chanx.constants import CLOSE_SERVER_ERROR
 from chanx.core.decorators import ws_handler
 from chanx.ext.channels.auth import SessionAuthenticator, has_perms, is_staff, is_superuser
 from chanx.ext.channels.drf import DRFAuthenticator, drf_permissions
@@ -179,7 +180,7 @@ class TestSessionAuthenticator(AuthTestCase):
         with self.assertLogs("chanx", logging.ERROR) as logs:
             await comm.connect()
             await comm.receive_nothing()
-        assert comm.close_code == 1011
+        assert comm.close_code == CLOSE_SERVER_ERROR
         assert "AuthMiddlewareStack" in "\n".join(logs.output)
 
     async def test_without_auth_middleware_the_test_failure_names_it(self) -> None:

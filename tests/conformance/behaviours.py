@@ -15,13 +15,17 @@ from pydantic.alias_generators import to_camel
 
 from chanx.core.auth import AuthResult
 from chanx.core.decorators import event_handler, ws_handler
+from chanx.core.groups import group_name
 from chanx.messages.base import BaseMessage
 
 ECHO_PATH = "/ws/echo"
 ROOM_PATH = "/ws/room/{room}"
 AUTH_PATH = "/ws/auth"
+BROKEN_PATH = "/ws/broken"
 MAX_MESSAGE_SIZE = 2048
 VALID_TOKEN = "let-me-in"
+AUTH_ORIGIN = "https://app.example.com"
+"""The one other origin the auth consumer lets in (besides its own)."""
 
 
 class Text(BaseModel):
@@ -103,8 +107,17 @@ class ShoutMessage(BaseMessage):
 
 
 class ShoutPayload(BaseModel):
-    text: str
+    text: str = Field(min_length=1, max_length=200)
     exclude_me: bool = False
+    room: str | None = None
+    """Shout to ``group_name("room", room)`` instead of this connection's groups."""
+
+
+class EnterMessage(BaseMessage):
+    """Join ``group_name("room", payload)``: a room named by the client, any string."""
+
+    action: Literal["enter"] = "enter"
+    payload: str
 
 
 ShoutMessage.model_rebuild()
@@ -200,7 +213,9 @@ class EchoBehaviour:
 
 
 class RoomBehaviour:
-    """``/ws/room/{room}``: joins ``room_<room>``; shouts are broadcast to the room."""
+    """``/ws/room/{room}``: joins ``room_<room>``, the name made from the URL as is (so
+    layers with a group-name rule refuse some); shouts are broadcast to the room.
+    ``enter`` joins a room through ``group_name()``, which every layer accepts."""
 
     send_completion = True
     log_websocket_message = False
@@ -210,8 +225,10 @@ class RoomBehaviour:
 
     @ws_handler(output_type=ShoutNotice)
     async def handle_shout(self, message: ShoutMessage) -> None:
+        room = message.payload.room
         await self.broadcast_message(  # type: ignore[attr-defined]
             ShoutNotice(payload=Text(text=message.payload.text)),
+            groups=None if room is None else [group_name("room", room)],
             exclude_current=message.payload.exclude_me,
         )
 
@@ -223,6 +240,10 @@ class RoomBehaviour:
     async def handle_nickname_event(self, event: NicknameEvent) -> NicknameReply:
         return NicknameReply(payload=event.payload)
 
+    @ws_handler
+    async def handle_enter(self, message: EnterMessage) -> None:
+        await self.join_group(group_name("room", message.payload))  # type: ignore[attr-defined]
+
     @event_handler
     async def handle_notice(self, event: NoticeEvent) -> NoticeReply:
         return NoticeReply(payload=event.payload)
@@ -230,11 +251,13 @@ class RoomBehaviour:
 
 class AuthBehaviour:
     """``/ws/auth``: admits ``Authorization: Bearer let-me-in``; 401 without a header,
-    403 with a wrong token. Joins ``authenticated`` once in."""
+    403 with a wrong token. Joins ``authenticated`` once in. Browsers may connect from
+    its own origin and ``AUTH_ORIGIN`` only."""
 
     send_completion = True
     log_websocket_message = False
     groups = ["authenticated"]
+    allowed_origins = [AUTH_ORIGIN]
 
     async def authenticate(self) -> AuthResult:
         header = self.headers.get("authorization")  # type: ignore[attr-defined]
@@ -251,3 +274,12 @@ class AuthBehaviour:
     @event_handler
     async def handle_notice(self, event: NoticeEvent) -> NoticeReply:
         return NoticeReply(payload=event.payload)
+
+
+class BrokenBehaviour:
+    """``/ws/broken``: its connect hook fails; the client sees close code 4500."""
+
+    log_websocket_message = False
+
+    async def post_authentication(self) -> None:
+        raise RuntimeError("connect hook failed")

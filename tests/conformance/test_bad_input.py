@@ -175,6 +175,59 @@ async def test_oversized_frame_gets_error_and_connection_survives(driver: Driver
         await assert_still_usable(comm)
 
 
+def frame_of_bytes(size: int) -> str:
+    """An echo frame of exactly ``size`` UTF-8 bytes, most of its text 4-byte characters
+    (so it has far fewer characters than bytes), padded with spaces."""
+    frame = '{"action": "echo", "payload": {"text": "' + "\U0001f600" * 200 + '"}}'
+    frame += " " * (size - len(frame.encode()))
+    assert len(frame.encode()) == size
+    assert len(frame) < size - 500
+    return frame
+
+
+async def test_a_frame_of_exactly_max_message_size_bytes_is_accepted_one_more_refused(
+    driver: Driver,
+) -> None:
+    async with driver.communicator(ECHO_PATH) as comm:
+        await comm.send_text(frame_of_bytes(MAX_MESSAGE_SIZE))
+        [reply] = await comm.receive_all_json()
+        assert reply == {"action": "echo_reply", "payload": {"text": "\U0001f600" * 200}}
+        await comm.send_text(frame_of_bytes(MAX_MESSAGE_SIZE + 1))
+        [error] = await comm.receive_all_json()
+        assert error["payload"]["errors"][0]["type"] == "message_too_large"
+
+
+@pytest.mark.parametrize(
+    ("payload", "loc", "kind"),
+    [
+        # A bad tag in a nested discriminated union: pydantic's message quotes the tag.
+        (
+            {"text": "t", "shape": {"kind": "<x>"}},
+            ["payload", "shape"],
+            "union_tag_invalid",
+        ),
+        # A dict key the client chose would be part of the location.
+        (
+            {"shape": {"kind": "circle", "radius": 1}, "tags": {"<k>": 5}},
+            ["payload", "tags", "*"],
+            "string_type",
+        ),
+    ],
+)
+async def test_error_replies_never_carry_client_text(
+    driver: Driver, payload: dict[str, object], loc: list[str], kind: str
+) -> None:
+    async with driver.communicator(ECHO_PATH) as comm:
+        with comm.off_contract("invalid payloads carrying markers, on purpose"):
+            await comm.send_json({"action": "draw", "payload": payload})
+        [error] = await comm.receive_all_json()
+        assert "<" not in str(error)
+        assert (error["payload"]["errors"][0]["loc"], error["payload"]["errors"][0]["type"]) == (
+            loc,
+            kind,
+        )
+
+
 async def test_size_limit_counts_utf8_bytes(driver: Driver) -> None:
     # Fewer characters than the limit, more bytes: refused.
     text = "é" * (MAX_MESSAGE_SIZE // 2 + 10)

@@ -1,10 +1,22 @@
-"""Groups: room broadcast, exclude_current, isolation, leaving on disconnect."""
+"""Groups: room broadcast, exclude_current, isolation, leaving on disconnect, group names."""
 
 from __future__ import annotations
 
-from chanx.constants import GROUP_ACTION_COMPLETE
+import logging
+from urllib.parse import quote
+
+import pytest
+
+from chanx.constants import CLOSE_INVALID_GROUP, GROUP_ACTION_COMPLETE
+from chanx.core.escape import for_log
 from chanx.messages.incoming import PingMessage
-from tests.conformance.behaviours import ShoutMessage, ShoutNotice, ShoutPayload, Text
+from tests.conformance.behaviours import (
+    EnterMessage,
+    ShoutMessage,
+    ShoutNotice,
+    ShoutPayload,
+    Text,
+)
 from tests.conformance.drivers import Driver
 
 
@@ -77,3 +89,63 @@ async def test_disconnected_member_no_longer_receives(driver: Driver) -> None:
         await stays.receive_all_messages()
         await stays.send_message(PingMessage())
         assert len(await stays.receive_all_messages()) == 1
+
+
+# Room names a client may put in the URL; the consumer makes ``room_<room>`` of them.
+ODD_ROOMS = ["a b", "x" * 200, "café", "\U0001f389", "q'\"<>", "new\nline", "nul\x00"]
+
+
+def room_path(room: str) -> str:
+    return "/ws/room/" + quote(room, safe="")
+
+
+async def test_a_group_name_from_the_url_works_or_is_refused_by_the_layer_rule(
+    driver: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each layer either carries the name (members of one room hear each other, no one
+    else does) or refuses the connection with 4400 and one line naming group and rule."""
+    async with driver.communicator(room_path("x" * 201)) as elsewhere:
+        for room in ODD_ROOMS:
+            group, path = f"room_{room}", room_path(room)
+            if driver.group_rule.accepts(group):
+                async with driver.communicator(path) as first, driver.communicator(path) as second:
+                    await first.send_message(shout("odd"))
+                    expected = [ShoutNotice(payload=Text(text="odd"))]
+                    got = await second.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+                    assert got == expected, room
+                    await first.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+                    await first.receive_all_messages()
+                continue
+            caplog.clear()
+            comm = driver.communicator(path)
+            with caplog.at_level(logging.WARNING, logger="chanx"):
+                assert (await comm.connect())[0], room
+                await comm.receive_nothing()
+            assert comm.close_code == CLOSE_INVALID_GROUP, room
+            [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+            assert for_log(group) in record.getMessage()
+            assert driver.group_rule.description in record.getMessage()
+            await comm.disconnect()
+        if elsewhere.connected:  # refused where the layer's rule refuses long names
+            await elsewhere.receive_nothing()
+
+
+async def test_group_name_makes_any_room_work_on_every_layer(driver: Driver) -> None:
+    """Rooms named by the client go through ``group_name()``: every layer takes them, and
+    rooms whose readable parts look alike stay apart."""
+    for room, look_alike in [("a b", "a_b"), ("café", "cafe"), ("x" * 200, "x" * 201)]:
+        async with (
+            driver.communicator("/ws/room/lobby") as first,
+            driver.communicator("/ws/room/lobby") as second,
+            driver.communicator("/ws/room/lobby") as other,
+        ):
+            for comm, name in ((first, room), (second, room), (other, look_alike)):
+                await comm.send_message(EnterMessage(payload=name))
+                assert await comm.receive_all_messages() == []
+            await first.send_message(ShoutMessage(payload=ShoutPayload(text="in", room=room)))
+            expected = [ShoutNotice(payload=Text(text="in"))]
+            got = await second.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+            assert got == expected, room
+            await first.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+            await first.receive_all_messages()
+            await other.receive_nothing()

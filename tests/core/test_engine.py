@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import pytest
 
+from chanx.constants import CLOSE_SERVER_ERROR
 from chanx.core.auth import AuthResult
 from chanx.core.decorators import ws_handler
 from chanx.core.memory import InMemoryGroupLayer
@@ -203,7 +204,7 @@ async def test_authenticator_object_is_used_when_set() -> None:
             await comm.assert_authenticated_status_ok()
 
 
-async def test_failing_connect_hook_closes_with_1011(caplog: pytest.LogCaptureFixture) -> None:
+async def test_failing_connect_hook_closes_with_4500(caplog: pytest.LogCaptureFixture) -> None:
     class Broken(AsyncJsonWebsocketConsumer):
         async def post_authentication(self) -> None:
             raise RuntimeError("boom")
@@ -212,8 +213,8 @@ async def test_failing_connect_hook_closes_with_1011(caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.ERROR, logger="chanx"):
         await comm.connect()
     await comm.receive_nothing()
-    assert comm.close_code == 1011
-    assert "connect failed" in caplog.text
+    assert comm.close_code == CLOSE_SERVER_ERROR == 4500
+    assert "Broken: connect failed (close 4500)" in caplog.text
     await comm.disconnect()
 
 

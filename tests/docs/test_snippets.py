@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chanx.constants import GROUP_ACTION_COMPLETE
+from chanx.core.groups import group_name
 from chanx.testing import WebsocketCommunicator
 from tests.docs.fences import fences
 
@@ -40,7 +41,7 @@ async def test_readme_example_and_its_test() -> None:
 
 
 async def test_asgi_quick_start() -> None:
-    chat_block, router_block = python_blocks("docs/asgi.md")
+    chat_block, router_block, origins_block = python_blocks("docs/asgi.md")
     chat = run_as_module("asgi_quick_start", chat_block)
     app, say, text = chat["app"], chat["SayMessage"], chat["Text"]
     async with WebsocketCommunicator(app, "/") as first, WebsocketCommunicator(app, "/") as other:
@@ -51,7 +52,17 @@ async def test_asgi_quick_start() -> None:
     async with WebsocketCommunicator(chat["app"], "/ws/room/kitchen") as comm:
         assert comm.tracker is not None
         assert comm.tracker.consumer is not None
-        assert comm.tracker.consumer.joined_groups == ("room.kitchen",)
+        assert comm.tracker.consumer.joined_groups == (group_name("room", "kitchen"),)
+    exec(compile(origins_block, "<asgi origins>", "exec"), chat)
+    partner = chat["PartnerRoomConsumer"].as_asgi()
+    for origin, accepted in [
+        ("https://app.example.com", True),
+        ("https://a.partner.example", True),
+        ("http://evil.example", False),
+    ]:
+        comm = WebsocketCommunicator(partner, "/", headers={"origin": origin})
+        assert (await comm.connect())[0] is accepted, origin
+        await comm.disconnect()
 
 
 async def test_core_package_readme() -> None:

@@ -27,6 +27,7 @@ from fastapi.security import (
     SecurityScopes,
 )
 
+from chanx.constants import CLOSE_SERVER_ERROR
 from chanx.core.auth import AuthResult
 from chanx.core.decorators import ws_handler
 from chanx.ext.fastapi import AsyncJsonWebsocketConsumer, DependencyAuthenticator
@@ -37,7 +38,7 @@ from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
 from chanx.testing import CommunicatorError, WebsocketCommunicator
 from examples.fastapi_chat.auth import User
-from examples.fastapi_chat.consumers import MembersConsumer
+from examples.fastapi_chat.consumers import MembersConsumer, members_group, user_group
 from examples.fastapi_chat.main import app as example_app
 from examples.fastapi_chat.messages import (
     ChatMessage,
@@ -266,7 +267,7 @@ async def test_dependency_may_return_an_auth_result() -> None:
     assert await refused(app, headers={"x-mode": "other"}) == (402, {"detail": "pay first"})
 
 
-async def test_unexpected_dependency_error_closes_1011_and_is_logged(
+async def test_unexpected_dependency_error_closes_4500_and_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken() -> str:
@@ -279,7 +280,7 @@ async def test_unexpected_dependency_error_closes_1011_and_is_logged(
     with caplog.at_level(logging.ERROR, logger="chanx"):
         await comm.connect()
         await comm.receive_nothing()
-    assert comm.close_code == 1011
+    assert comm.close_code == CLOSE_SERVER_ERROR
     assert any("database on fire" in str(r.exc_info) for r in caplog.records)
     await comm.disconnect()
 
@@ -426,7 +427,7 @@ async def test_authenticated_communicator_connects_as_a_user() -> None:
         [reply] = await comm.receive_all_messages()
         assert isinstance(reply, WhoAmIReply)
         assert reply.payload.username == "dave"
-        assert set(reply.payload.groups) == {"room_lobby", "user_dave"}
+        assert set(reply.payload.groups) == {members_group("lobby"), user_group("dave")}
     assert not example_app.dependency_overrides
 
 

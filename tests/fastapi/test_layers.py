@@ -24,7 +24,7 @@ from chanx.ext.fastapi import (
 from chanx.ext.fastapi.layers import _running
 from chanx.ext.fastapi.testing import lifespan
 from chanx.testing import WebsocketCommunicator
-from examples.fastapi_chat.consumers import MembersConsumer, RoomChatConsumer
+from examples.fastapi_chat.consumers import MembersConsumer, RoomChatConsumer, room_group
 from examples.fastapi_chat.main import create_app
 from examples.fastapi_chat.messages import (
     Announcement,
@@ -62,18 +62,18 @@ async def test_two_apps_never_share_groups() -> None:
         assert len(await a2.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)) == 1
         await b.receive_nothing(timeout=0.2)
         assert isinstance(app_layer(first), InMemoryGroupLayer)
-        assert app_layer(first).members("room_same") != []  # type: ignore[attr-defined]
-        assert app_layer(second).members("room_same") != []  # type: ignore[attr-defined]
-        assert default_layer().members("room_same") == []
+        assert app_layer(first).members(room_group("same")) != []  # type: ignore[attr-defined]
+        assert app_layer(second).members(room_group("same")) != []  # type: ignore[attr-defined]
+        assert default_layer().members(room_group("same")) == []
 
 
 async def test_class_level_sender_outside_the_app_needs_a_choice_when_two_run() -> None:
     first, second = create_app(), create_app()
     async with room(first, "pick") as on_first, room(second, "pick") as on_second:
         with pytest.raises(RuntimeError, match="bind_layer"):
-            await RoomChatConsumer.broadcast_event(announcement("which?"), "room_pick")
+            await RoomChatConsumer.broadcast_event(announcement("which?"), room_group("pick"))
         with bind_layer(second):
-            await RoomChatConsumer.broadcast_event(announcement("second"), "room_pick")
+            await RoomChatConsumer.broadcast_event(announcement("second"), room_group("pick"))
         got = await on_second.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
         assert got == [Announcement(payload={"text": "second"})]
         await on_first.receive_nothing()
@@ -84,7 +84,7 @@ async def test_running_app_is_found_from_test_code_and_threads() -> None:
     async with lifespan(app), room(app, "found") as comm:
         assert current_layer() is app_layer(app)
         await asyncio.to_thread(
-            RoomChatConsumer.broadcast_event_sync, announcement("thread"), "room_found"
+            RoomChatConsumer.broadcast_event_sync, announcement("thread"), room_group("found")
         )
         got = await comm.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
         assert got == [Announcement(payload={"text": "thread"})]
@@ -95,8 +95,8 @@ async def test_unconfigured_app_uses_the_core_default_layer() -> None:
     app = FastAPI()
     app.add_api_websocket_route("/ws/room/{room}", RoomChatConsumer.as_endpoint())
     async with room(app, "plain") as comm:
-        assert default_layer().members("room_plain") != []
-        await RoomChatConsumer.broadcast_event(announcement("default"), "room_plain")
+        assert default_layer().members(room_group("plain")) != []
+        await RoomChatConsumer.broadcast_event(announcement("default"), room_group("plain"))
         assert len(await comm.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)) == 1
 
 
@@ -109,8 +109,8 @@ async def test_class_attribute_layer_wins_over_the_app() -> None:
     app = create_app()
     app.add_api_websocket_route("/ws/pinned/{room}", Pinned.as_endpoint())
     async with WebsocketCommunicator(app, "/ws/pinned/p", consumer=Pinned):
-        assert own.members("room_p") != []
-        assert app_layer(app).members("room_p") == []  # type: ignore[attr-defined]
+        assert own.members(room_group("p")) != []
+        assert app_layer(app).members(room_group("p")) == []  # type: ignore[attr-defined]
 
 
 class RecordingLayer(InMemoryGroupLayer):

@@ -12,6 +12,7 @@ from examples.fastapi_chat.consumers import (
     ChatConsumer,
     MembersConsumer,
     RoomChatConsumer,
+    room_group,
 )
 from examples.fastapi_chat.main import app
 from examples.fastapi_chat.messages import (
@@ -173,7 +174,7 @@ async def test_event_broadcasting_from_outside_the_websocket():
         # Send event from outside WebSocket (HTTP view, task, etc.)
         await RoomChatConsumer.broadcast_event(
             AnnouncementEvent(payload=AnnouncementPayload(text="System notification")),
-            groups=["room_news"],
+            groups=[room_group("news")],
         )
         messages = await reader.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
         assert messages == [Announcement(payload={"text": "System notification"})]

@@ -21,6 +21,7 @@ from chanx.testing import WebsocketCommunicator
 from tests.conformance.drivers import Driver
 from tests.conformance.drivers.litestar import (
     AuthConsumer,
+    BrokenConsumer,
     EchoConsumer,
     RoomConsumer,
     create_app,
@@ -46,6 +47,7 @@ class TwoAppsDriver(Driver):
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
+    broken = BrokenConsumer
 
     def __init__(self, kind: str) -> None:
         self.name = f"litestar-{kind}"

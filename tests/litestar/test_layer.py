@@ -15,7 +15,8 @@ from litestar.background_tasks import BackgroundTask
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
-from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
+from chanx.constants import CLOSE_SERVER_ERROR, EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
+from chanx.core.groups import group_name
 from chanx.core.layer import EventEnvelope
 from chanx.ext.litestar import (
     ChannelsPluginLayer,
@@ -88,15 +89,15 @@ async def test_one_subscription_and_one_publish_per_group_not_per_member() -> No
     plugin = ChannelsPlugin(backend=counting, arbitrary_channels_allowed=True)
     async with lifespan(create_app(plugin)) as app:
         layer = app_layer(app)
-        room = layer.group_channel("room_kitchen")
-        assert room == "chanx.g.room_kitchen"
+        room = layer.group_channel(group_name("room", "kitchen"))
+        assert room == f"chanx.g.{group_name('room', 'kitchen')}"
         path = "/ws/room/kitchen"
         async with (
             WebsocketCommunicator(app, path) as first,
             WebsocketCommunicator(app, path) as second,
             WebsocketCommunicator(app, path) as third,
         ):
-            assert layer.members("room_kitchen") == [
+            assert layer.members(group_name("room", "kitchen")) == [
                 c.tracker.consumer.channel_name  # type: ignore[union-attr]
                 for c in (first, second, third)
             ]
@@ -232,7 +233,7 @@ async def test_consumers_of_an_app_whose_lifespan_is_not_running_fail_clearly(
     with caplog.at_level(logging.ERROR, logger="chanx"):
         await comm.connect()
         await comm.receive_nothing()
-    assert comm.close_code == 1011
+    assert comm.close_code == CLOSE_SERVER_ERROR
     assert "lifespan has not started" in caplog.text
     await comm.disconnect()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chanx.core.decorators import event_handler, ws_handler
+from chanx.core.groups import group_name
 from chanx.ext.channels.auth import SessionAuthenticator
 from chanx.ext.channels.websocket import AsyncJsonWebsocketConsumer
 
@@ -26,13 +27,14 @@ from .messages import (
 
 
 def user_group(user_id: object) -> str:
-    """The group of one user's connections."""
+    """The group of one user's connections (a database id: always a valid name)."""
     return f"user_{user_id}"
 
 
 def room_group(room: str) -> str:
-    """The group of one room's connections."""
-    return f"room_{room}"
+    """The group of one room's connections. The room comes from the URL: ``group_name``
+    makes any string (spaces, accents, 200 characters) a name Channels accepts."""
+    return group_name("room", room)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):

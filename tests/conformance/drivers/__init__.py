@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from chanx.core.groups import ANY_STRING, GroupNameRule
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
 from chanx.testing.base import BaseCommunicator
@@ -24,9 +25,12 @@ class Driver(ABC):
     name: str
     needs: tuple[str, ...] = ()
     """Services the driver uses, as pytest markers (``"redis"``, ``"postgres"``)."""
+    group_rule: GroupNameRule = ANY_STRING
+    """The group-name rule of the driver's layer (what it must accept and refuse)."""
     echo: type[AsyncJsonWebsocketConsumer]
     room: type[AsyncJsonWebsocketConsumer]
     auth: type[AsyncJsonWebsocketConsumer]
+    broken: type[AsyncJsonWebsocketConsumer]
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -10,9 +10,11 @@ from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
+    BROKEN_PATH,
     ECHO_PATH,
     ROOM_PATH,
     AuthBehaviour,
+    BrokenBehaviour,
     EchoBehaviour,
     RoomBehaviour,
 )
@@ -31,11 +33,16 @@ class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
+class BrokenConsumer(BrokenBehaviour, AsyncJsonWebsocketConsumer):
+    pass
+
+
 class ASGIDriver(Driver):
     name = "asgi"
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
+    broken = BrokenConsumer
 
     def __init__(self) -> None:
         self.app = Router(
@@ -43,6 +50,7 @@ class ASGIDriver(Driver):
                 WebSocketRoute(ECHO_PATH, EchoConsumer.as_asgi()),
                 WebSocketRoute(ROOM_PATH, RoomConsumer.as_asgi()),
                 WebSocketRoute(AUTH_PATH, AuthConsumer.as_asgi()),
+                WebSocketRoute(BROKEN_PATH, BrokenConsumer.as_asgi()),
             ]
         )
 

@@ -18,9 +18,15 @@ from channels.routing import URLRouter  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from chanx.core.groups import PORTABLE  # noqa: E402
 from chanx.ext.channels.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
 from chanx.testing import WebsocketCommunicator  # noqa: E402
-from tests.conformance.behaviours import AuthBehaviour, EchoBehaviour, RoomBehaviour  # noqa: E402
+from tests.conformance.behaviours import (  # noqa: E402
+    AuthBehaviour,
+    BrokenBehaviour,
+    EchoBehaviour,
+    RoomBehaviour,
+)
 from tests.conformance.drivers import Driver  # noqa: E402
 
 
@@ -36,6 +42,10 @@ class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
+class BrokenConsumer(BrokenBehaviour, AsyncJsonWebsocketConsumer):
+    pass
+
+
 def channels_application() -> Any:
     """The behaviours on the conformance paths, as a Channels project would mount them."""
     return AuthMiddlewareStack(
@@ -44,6 +54,7 @@ def channels_application() -> Any:
                 path("ws/echo", EchoConsumer.as_asgi()),
                 path("ws/room/<str:room>", RoomConsumer.as_asgi()),
                 path("ws/auth", AuthConsumer.as_asgi()),
+                path("ws/broken", BrokenConsumer.as_asgi()),
             ]
         )
     )
@@ -51,9 +62,11 @@ def channels_application() -> Any:
 
 class ChannelsDriver(Driver):
     name = "channels"
+    group_rule = PORTABLE
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
+    broken = BrokenConsumer
 
     def __init__(
         self, name: str, channel_layer: Mapping[str, Any], needs: tuple[str, ...] = ()

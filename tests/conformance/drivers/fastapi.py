@@ -13,9 +13,11 @@ from chanx.ext.fastapi.testing import lifespan
 from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
+    BROKEN_PATH,
     ECHO_PATH,
     ROOM_PATH,
     AuthBehaviour,
+    BrokenBehaviour,
     EchoBehaviour,
     RoomBehaviour,
 )
@@ -34,6 +36,10 @@ class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
+class BrokenConsumer(BrokenBehaviour, AsyncJsonWebsocketConsumer):
+    pass
+
+
 def build_app(configure: bool = True) -> FastAPI:
     """Echo mounted on the app; room and auth on an APIRouter included with a prefix;
     an in-memory layer of the app's own unless ``configure`` is false."""
@@ -44,6 +50,7 @@ def build_app(configure: bool = True) -> FastAPI:
     router = APIRouter()
     router.add_api_websocket_route(ROOM_PATH.removeprefix("/ws"), RoomConsumer.as_endpoint())
     router.add_api_websocket_route(AUTH_PATH.removeprefix("/ws"), AuthConsumer.as_endpoint())
+    router.add_api_websocket_route(BROKEN_PATH.removeprefix("/ws"), BrokenConsumer.as_endpoint())
     app.include_router(router, prefix="/ws")
     return app
 
@@ -53,6 +60,7 @@ class FastAPIDriver(Driver):
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
+    broken = BrokenConsumer
 
     def __init__(self) -> None:
         self.app: FastAPI | None = None

@@ -13,9 +13,11 @@ from chanx.ext.litestar.testing import lifespan, memory_channels
 from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
+    BROKEN_PATH,
     ECHO_PATH,
     ROOM_PATH,
     AuthBehaviour,
+    BrokenBehaviour,
     EchoBehaviour,
     RoomBehaviour,
 )
@@ -34,6 +36,10 @@ class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
+class BrokenConsumer(BrokenBehaviour, AsyncJsonWebsocketConsumer):
+    pass
+
+
 def create_app(channels: ChannelsPlugin | None = None, prefix: str = "chanx.") -> Litestar:
     """The behaviours on one app (``channels`` defaults to an in-memory backend)."""
     return Litestar(
@@ -42,6 +48,7 @@ def create_app(channels: ChannelsPlugin | None = None, prefix: str = "chanx.") -
             # Litestar path parameters carry their type.
             RoomConsumer.as_route_handler(ROOM_PATH.replace("{room}", "{room:str}")),
             AuthConsumer.as_route_handler(AUTH_PATH),
+            BrokenConsumer.as_route_handler(BROKEN_PATH),
         ],
         plugins=[channels or memory_channels(), ChanxPlugin(prefix=prefix)],
     )
@@ -52,6 +59,7 @@ class LitestarDriver(Driver):
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
+    broken = BrokenConsumer
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

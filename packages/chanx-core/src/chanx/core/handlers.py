@@ -12,12 +12,13 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import Field, TypeAdapter
 
 from chanx.core.decorators import HANDLER_ATTRIBUTE, HandlerOptions, Permission
+from chanx.core.validation import declared_names
 from chanx.messages.base import BaseMessage, is_message_class
 
 _STREAM_ORIGINS = (
@@ -116,6 +117,7 @@ class HandlerTable:
 
     by_action: dict[str, Handler]
     adapter: TypeAdapter[Any] | None
+    _names: list[frozenset[str]] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -158,6 +160,14 @@ class HandlerTable:
             raise LookupError("no handlers of this kind")
         message: BaseMessage = self.adapter.validate_json(text)
         return message
+
+    def declared_names(self) -> frozenset[str]:
+        """Every name the handled messages' schemas declare (computed once, on first use):
+        what an error's ``loc`` may show a client."""
+        if not self._names:
+            schema = self.adapter.core_schema if self.adapter is not None else None
+            self._names.append(declared_names(schema))
+        return self._names[0]
 
     def outputs(self) -> list[type[BaseMessage]]:
         """Every message type these handlers declare they send."""

@@ -99,7 +99,13 @@ class Receiver(Protocol):
 
 
 class GroupLayer(Protocol):
-    """What an engine needs from a layer. Adapters map their framework's pub/sub onto it."""
+    """What an engine needs from a layer. Adapters map their framework's pub/sub onto it.
+
+    A layer states which group names it accepts with a ``group_name_rule`` attribute (a
+    :class:`chanx.core.groups.GroupNameRule`); the engine checks names against it before
+    joining or sending. A layer without one is taken to accept any string that encodes
+    as UTF-8 (:data:`chanx.core.groups.UTF8_STRING`).
+    """
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:

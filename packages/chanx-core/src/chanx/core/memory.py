@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import os
 
+from chanx.core.groups import ANY_STRING, GroupNameRule
 from chanx.core.layer import Envelope, Receiver, deliver_all
 
 
@@ -14,8 +15,11 @@ class InMemoryGroupLayer:
 
     Suitable for development, tests and single-process servers. For several worker
     processes, use an adapter's scale-out layer (Redis, Channels layers, Litestar
-    channels backends).
+    channels backends). Group names: any string.
     """
+
+    group_name_rule: GroupNameRule = ANY_STRING
+    """Any string is a group name here."""
 
     def __init__(self) -> None:
         self._groups: dict[str, dict[str, Receiver]] = {}

@@ -22,6 +22,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from chanx.constants import (
     AUTH_FAILURE_CLOSE_BASE,
+    CLOSE_INVALID_GROUP,
+    CLOSE_LAYER_UNAVAILABLE,
+    CLOSE_SERVER_ERROR,
     DEFAULT_MAX_MESSAGE_SIZE,
     EVENT_ACTION_COMPLETE,
     GROUP_ACTION_COMPLETE,
@@ -29,13 +32,17 @@ from chanx.constants import (
 )
 from chanx.core.auth import Authenticator, AuthResult
 from chanx.core.decorators import ws_handler
+from chanx.core.escape import for_log
+from chanx.core.groups import InvalidGroupName, group_name_rule_of
 from chanx.core.handlers import Handler, HandlerTable, union_adapter
-from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage
+from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage, LayerUnavailable
 from chanx.core.memory import default_layer
 from chanx.core.observe import current_observer
+from chanx.core.origins import REFUSED_CLOSE_CODE, OriginPolicy, log_refusal, origin_refusal
 from chanx.core.sync import call_sync
 from chanx.core.transport import ConnectionGone, Transport
-from chanx.messages.base import BaseMessage
+from chanx.core.validation import public_errors
+from chanx.messages.base import BaseMessage, message_classes_for
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import (
     BUILTIN_OUTGOING,
@@ -86,7 +93,11 @@ class AsyncJsonWebsocketConsumer:
       ``chanx.consumer``), except those in ``log_ignored_actions``;
     * ``max_message_size``: largest text frame, in UTF-8 bytes, that is parsed;
     * ``groups``: groups every connection joins (override :meth:`get_groups` to compute
-      them, e.g. from ``self.path_params``);
+      them, e.g. from ``self.path_params`` with :func:`~chanx.core.groups.group_name`);
+      a name the layer's rule refuses closes the connection with 4400;
+    * ``allowed_origins``: which browser origins may connect (see
+      :mod:`chanx.core.origins`); by default a cross-origin handshake carrying cookies is
+      refused;
     * ``authenticator``: an :class:`~chanx.core.auth.Authenticator` (or override
       :meth:`authenticate`);
     * ``layer``: the :class:`~chanx.core.layer.GroupLayer`; the process-wide in-memory
@@ -102,6 +113,7 @@ class AsyncJsonWebsocketConsumer:
     log_ignored_actions: ClassVar[Collection[str]] = ()
     max_message_size: ClassVar[int] = DEFAULT_MAX_MESSAGE_SIZE
     groups: ClassVar[Sequence[str]] = ()
+    allowed_origins: ClassVar[Sequence[str] | None] = None
     authenticator: ClassVar[Authenticator | None] = None
     layer: ClassVar[GroupLayer | None] = None
     outgoing_messages: ClassVar[Sequence[type[BaseMessage]]] = ()
@@ -119,6 +131,8 @@ class AsyncJsonWebsocketConsumer:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._build_tables(_defining_namespace())
+        if "allowed_origins" in cls.__dict__:
+            OriginPolicy.of(cls.allowed_origins)  # a malformed entry fails here, not later
 
     @classmethod
     def _build_tables(cls, localns: Mapping[str, Any] | None = None) -> None:
@@ -226,14 +240,18 @@ class AsyncJsonWebsocketConsumer:
         envelope = GroupMessage(
             message.model_dump_json(by_alias=True), self.channel_name if exclude_current else None
         )
-        targets = self._joined if groups is None else _as_groups(groups)
-        for group in tuple(targets):
-            await self._layer_or_default().send_group(group, envelope)
+        layer = self._layer_or_default()
+        targets = tuple(self._joined) if groups is None else _checked(layer, groups)
+        for group in targets:
+            await layer.send_group(group, envelope)
 
     async def join_group(self, group: str) -> None:
-        """Add this connection to ``group``."""
+        """Add this connection to ``group``; a name the layer's rule refuses raises
+        :class:`~chanx.core.groups.InvalidGroupName`."""
         if group not in self._joined:
-            await self._layer_or_default().join(group, self)
+            layer = self._layer_or_default()
+            group_name_rule_of(layer).check(group, layer)
+            await layer.join(group, self)
             self._joined.append(group)
 
     async def leave_group(self, group: str) -> None:
@@ -257,7 +275,7 @@ class AsyncJsonWebsocketConsumer:
         (default: the class's ``groups``). Callable from anywhere in async code."""
         layer = cls.get_layer()
         envelope = EventEnvelope.of(event)
-        for group in _as_groups(cls.groups if groups is None else groups):
+        for group in _checked(layer, cls.groups if groups is None else groups):
             await layer.send_group(group, envelope)
 
     @classmethod
@@ -316,12 +334,18 @@ class AsyncJsonWebsocketConsumer:
     # ------------------------------------------------------------------ engine entry points
 
     async def handle_connect(self) -> bool:
-        """Accept, authenticate, join groups, run :meth:`post_authentication`.
-        Returns whether the connection is open for messages."""
+        """Check the origin, accept, authenticate, join groups, run
+        :meth:`post_authentication`. Returns whether the connection is open for messages."""
         observer = current_observer.get()
         if observer is not None:
             observer.consumer_started(self)
+        name = type(self).__name__
         try:
+            refusal = origin_refusal(self.scope, self.allowed_origins)
+            if refusal is not None:
+                log_refusal(name, refusal)
+                await self.transport.close(REFUSED_CLOSE_CODE)
+                return False
             requested = self.scope.get("subprotocols") or ()
             await self.transport.accept(self.select_subprotocol(requested))
             result = await self.authenticate()
@@ -335,15 +359,28 @@ class AsyncJsonWebsocketConsumer:
             layer = self._layer_or_default()
             self.channel_name = await layer.add_receiver(self)
             self._connected = True
-            for group in _as_groups(await self.get_groups()):
+            for group in _checked(layer, await self.get_groups()):
                 await self.join_group(group)
             if result is not None:
                 await self._send_authentication(result)
             await self.post_authentication()
             return True
+        except InvalidGroupName as exc:
+            logger.warning(
+                "%s refused the connection (close %d): %s", name, CLOSE_INVALID_GROUP, exc
+            )
+            await self.transport.close(CLOSE_INVALID_GROUP)
+            return False
+        except LayerUnavailable:
+            code = CLOSE_LAYER_UNAVAILABLE
+            logger.exception(
+                "%s: connect failed, the group layer is unavailable (close %d)", name, code
+            )
+            await self.transport.close(code)
+            return False
         except Exception:
-            logger.exception("connect failed")
-            await self.transport.close(1011)
+            logger.exception("%s: connect failed (close %d)", name, CLOSE_SERVER_ERROR)
+            await self.transport.close(CLOSE_SERVER_ERROR)
             return False
         finally:
             if observer is not None:
@@ -437,6 +474,9 @@ class AsyncJsonWebsocketConsumer:
                 await self._run(handler, message)
         except ConnectionGone:
             raise
+        except NotAMessage as exc:
+            logger.error("%s", exc)
+            await self.send_message(_error("Internal server error", "internal_error"))
         except Exception:
             logger.exception("handler %s failed on %r", handler.name, message.action)
             await self.send_message(_error("Internal server error", "internal_error"))
@@ -445,14 +485,23 @@ class AsyncJsonWebsocketConsumer:
 
     async def _run(self, handler: Handler, message: BaseMessage) -> None:
         if handler.streaming:
-            stream: AsyncIterator[BaseMessage | None] = handler.func(self, message)
+            stream: AsyncIterator[object] = handler.func(self, message)
             async for item in stream:
                 if item is not None:
-                    await self.send_message(item)
+                    await self.send_message(self._reply(handler, item, "yielded"))
             return
         result = await handler.func(self, message)
         if result is not None:
-            await self.send_message(result)
+            await self.send_message(self._reply(handler, result, "returned"))
+
+    def _reply(self, handler: Handler, value: object, verb: str) -> BaseMessage:
+        if isinstance(value, BaseMessage):
+            return value
+        raise NotAMessage(
+            f"{type(self).__name__}.{handler.name} {verb} {type(value).__name__!r}, "
+            "not a message: return (or yield) a BaseMessage subclass instance or None; "
+            "send other data with send_json()"
+        )
 
     async def _permitted(self, handler: Handler, message: BaseMessage) -> bool:
         for check in handler.permissions:
@@ -492,6 +541,9 @@ class AsyncJsonWebsocketConsumer:
             await self._run(handler, event)
         except ConnectionGone:
             raise
+        except NotAMessage as exc:
+            logger.error("%s", exc)
+            await self.send_message(_error("Internal server error", "internal_error"))
         except Exception:
             logger.exception("event handler %s failed on %r", handler.name, envelope.action)
             await self.send_message(_error("Internal server error", "internal_error"))
@@ -499,7 +551,7 @@ class AsyncJsonWebsocketConsumer:
             await self.transport.send_text(_EVENT_COMPLETE)
 
     async def _invalid_frame(self, exc: ValidationError, text: str) -> None:
-        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        errors = exc.errors(include_url=False, include_input=False)
         # Only an error about the frame as a whole (empty ``loc``) can mean "not a chanx
         # message" or "unknown action"; the same error types deeper down are payload errors.
         whole = errors[0]["type"] if len(errors) == 1 and not errors[0]["loc"] else None
@@ -512,21 +564,34 @@ class AsyncJsonWebsocketConsumer:
             if not isinstance(action, str):
                 reason = "'action' is not a string"
             else:
-                logger.info("unknown action refused")
+                self._log_unknown_action(action)
                 await self._refuse("Unknown action", "unknown_action", loc=["action"])
                 return
         if reason is not None:
             logger.warning("ignored a frame that is not a chanx message: %s", reason)
             return
-        details = [
-            ErrorDetail(loc=list(e["loc"][1:]), msg=e["msg"], type=e["type"]) for e in errors
-        ]
+        # The first item of each location is the action: known, since it was routed.
+        details = public_errors(errors, self.message_handlers.declared_names(), skip=1)
         logger.info("invalid message refused (%d errors)", len(details))
         await self.send_message(
             ErrorMessage(payload=ErrorPayload(detail="Invalid message", errors=details))
         )
         if self.send_completion:
             await self.transport.send_text(_COMPLETE)
+
+    def _log_unknown_action(self, action: str) -> None:
+        """One line: the action (escaped, cut), the consumer, and what may be wrong."""
+        name = type(self).__name__
+        hint = ""
+        declared = message_classes_for(action)
+        if declared:
+            classes = ", ".join(cls.__qualname__ for cls in declared)
+            hint = f"; {classes} has this action, but no @ws_handler of {name} takes it"
+        if logger.isEnabledFor(logging.DEBUG):
+            hint += (
+                f"; the actions it handles: {', '.join(sorted(self.message_handlers.by_action))}"
+            )
+        logger.warning("%s refused unknown action %s%s", name, for_log(action), hint)
 
     async def _refuse(self, detail: str, kind: str, loc: list[str | int] | None = None) -> None:
         await self.send_message(_error(detail, kind, loc))
@@ -557,6 +622,19 @@ def _defining_namespace() -> Mapping[str, Any] | None:
 
 def _as_groups(groups: Iterable[str] | str) -> Iterable[str]:
     return (groups,) if isinstance(groups, str) else groups
+
+
+def _checked(layer: GroupLayer, groups: Iterable[str] | str) -> tuple[str, ...]:
+    """``groups`` as a tuple, each name checked against ``layer``'s group-name rule."""
+    names = tuple(_as_groups(groups))
+    rule = group_name_rule_of(layer)
+    for group in names:
+        rule.check(group, layer)
+    return names
+
+
+class NotAMessage(TypeError):
+    """A handler returned or yielded something that is not a message."""
 
 
 def _utf8_size(text: str) -> int:

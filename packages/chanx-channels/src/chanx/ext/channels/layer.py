@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from channels.layers import get_channel_layer
 
-from chanx.core.layer import Envelope, Receiver, envelope_to_wire
+from chanx.core.groups import PORTABLE, GroupNameRule
+from chanx.core.layer import Envelope, LayerUnavailable, Receiver, envelope_to_wire
 
 logger = logging.getLogger("chanx.layer")
 
@@ -40,7 +41,7 @@ UNAVAILABLE_ERRORS = _unavailable_errors()
 """Exceptions that mean "the layer's backing service cannot be reached"."""
 
 
-class ChannelLayerUnavailable(ConnectionError):
+class ChannelLayerUnavailable(LayerUnavailable):
     """The Channels layer's backing service (e.g. Redis) could not be reached.
 
     Raised by group and event operations in place of the backend's own connection
@@ -56,12 +57,30 @@ class ChannelsGroupLayer:
     groups map to ``group_add`` / ``group_discard`` / ``group_send``; ``send_to`` is
     ``send``. Delivery to consumers happens in their receive loop (see
     :class:`chanx.ext.channels.websocket.AsyncJsonWebsocketConsumer`).
+
+    Group names follow Channels' rule, on every Channels layer (even those that check
+    nothing, so a project can switch layers): 1 to 99 ASCII letters, digits, ``-``,
+    ``_`` or ``.``, and whatever else the channel layer's own
+    ``require_valid_group_name`` demands.
     """
 
     def __init__(self, channel_layer: Any, alias: str | None = None) -> None:
         self.channel_layer = channel_layer
         self.alias = alias
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.group_name_rule = GroupNameRule(PORTABLE.description, self._valid_group_name)
+        """Channels' rule (see the class documentation)."""
+
+    def _valid_group_name(self, name: str) -> bool:
+        if not PORTABLE.accepts(name):
+            return False
+        check = getattr(self.channel_layer, "require_valid_group_name", None)
+        if check is None:
+            return True
+        try:
+            return check(name) is not False
+        except (TypeError, ValueError, AssertionError):
+            return False
 
     @classmethod
     def for_alias(cls, alias: str) -> ChannelsGroupLayer | None:

@@ -14,7 +14,8 @@ connection, right after the handshake. Their outcome becomes an
   stands for: ``4000 + status`` codes give back ``status`` (4401 -> 401), 1008 (policy
   violation) gives 403, 1011 gives 500, any other code 403;
 * parameters that fail validation (a required ``Header``/``Query``/``Cookie`` missing,
-  a malformed value) refuse with 401 and the validation errors, never their input.
+  a malformed value) refuse with 401 and the validation errors, never their input (the
+  errors are shaped as in the core's ``error`` replies: see :mod:`chanx.core.validation`).
 
 A refused connection gets the ``authentication`` message with that status, then a close
 with code ``4000 + status``. ``yield`` dependencies stay open for the life of the
@@ -23,6 +24,7 @@ connection and are closed after it ends.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -35,10 +37,12 @@ from fastapi.dependencies.utils import (
     solve_dependencies,
 )
 from fastapi.security.base import SecurityBase
+from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.websockets import WebSocket
 
 from chanx.core.auth import AuthResult, SecurityScheme
+from chanx.core.validation import declared_names, public_loc, public_message
 
 if TYPE_CHECKING:
     from fastapi.dependencies.models import Dependant
@@ -210,7 +214,9 @@ async def solve_connection_dependencies(
             None,
             {
                 "detail": "Invalid or missing connection parameters",
-                "errors": [_public_error(error) for error in solved.errors],
+                "errors": [
+                    _public_error(error, _parameter_names(dependant)) for error in solved.errors
+                ],
             },
         )
     user = solved.values.get(USER_PARAMETER)
@@ -234,12 +240,46 @@ def _refusal(status_code: int, detail: Any) -> AuthResult:
     return AuthResult(status_code, None, {"detail": detail} if detail else None)
 
 
-def _public_error(error: Any) -> dict[str, Any]:
-    """A validation error without the rejected input."""
+def _public_error(error: Any, declared: frozenset[str]) -> dict[str, Any]:
+    """A validation error without client-chosen text (its input, keys it made up, a
+    message quoting it)."""
     if not isinstance(error, dict):
-        return {"loc": [], "msg": str(error), "type": "invalid"}
+        return {"loc": [], "msg": "Invalid value", "type": "invalid"}
+    details: Any = {"type": str(error.get("type", "")), "msg": str(error.get("msg", ""))}
+    details["ctx"] = error.get("ctx") or {}
     return {
-        "loc": list(error.get("loc", ())),
-        "msg": str(error.get("msg", "")),
-        "type": str(error.get("type", "")),
+        "loc": public_loc(list(error.get("loc", ())), declared),
+        "msg": public_message(details),
+        "type": details["type"],
     }
+
+
+_SOURCES = frozenset({"path", "query", "header", "cookie", "body"})
+_names: dict[int, tuple[Dependant, frozenset[str]]] = {}
+
+
+def _parameter_names(dependant: Dependant) -> frozenset[str]:
+    """The names the connection's parameters declare (names, aliases, model fields)."""
+    cached = _names.get(id(dependant))
+    if cached is not None and cached[0] is dependant:
+        return cached[1]
+    found = set(_SOURCES)
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        pending.extend(current.dependencies)
+        params = (
+            *current.path_params,
+            *current.query_params,
+            *current.header_params,
+            *current.cookie_params,
+        )
+        for param in params:
+            found.update((param.name, param.alias))
+            annotation: Any = param.field_info.annotation
+            # A type pydantic cannot build an adapter for on its own has no names to add.
+            with contextlib.suppress(Exception):
+                found |= declared_names(TypeAdapter(annotation).core_schema)
+    names = frozenset(found)
+    _names[id(dependant)] = (dependant, names)
+    return names

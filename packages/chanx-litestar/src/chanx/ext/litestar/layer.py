@@ -2,8 +2,10 @@
 
 Mapping (one :class:`ChannelsPluginLayer` per app and process):
 
-* a group is one plugin channel, ``<prefix>g.<group>``; the process holds one plugin
-  subscription per group that has local members, not one per connection;
+* a group is one plugin channel, ``<prefix>g.<group>``, or ``<prefix>h.<digest>`` when
+  that would be longer than 63 bytes (PostgreSQL's limit) or hold a NUL character or a
+  lone surrogate (which no backend can carry): so any string is a group name; the process
+  holds one plugin subscription per group that has local members, not one per connection;
 * each process has an inbox channel, ``<prefix>i.<origin>``; a connection's channel name
   is ``<inbox>!<n>``, so ``send_to`` knows which process to publish to;
 * local members are delivered to directly; the envelope is then published once (core
@@ -28,6 +30,7 @@ from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.channels.plugin import ChannelsException
 from litestar.exceptions import ImproperlyConfiguredException
 
+from chanx.core.groups import ANY_STRING, GroupNameRule
 from chanx.core.layer import (
     Envelope,
     Receiver,
@@ -65,8 +68,12 @@ class ChannelsPluginLayer:
     :class:`~chanx.ext.litestar.ChanxPlugin` creates one per app and starts it with the app;
     :func:`~chanx.ext.litestar.standalone_layer` makes one for processes without an app.
     The plugin must allow arbitrary channels (groups and inboxes are created at runtime).
-    All processes of one deployment must use the same ``prefix``.
+    All processes of one deployment must use the same ``prefix``. Any string is a group
+    name (see :meth:`group_channel`).
     """
+
+    group_name_rule: GroupNameRule = ANY_STRING
+    """Any string: names no backend could carry are hashed."""
 
     def __init__(self, plugin: ChannelsPlugin, *, prefix: str = "chanx.") -> None:
         if len(prefix.encode()) > MAX_PREFIX_LENGTH:
@@ -150,11 +157,18 @@ class ChannelsPluginLayer:
     # ------------------------------------------------------------------ names
 
     def group_channel(self, group: str) -> str:
-        """The plugin channel that carries ``group``."""
+        """The plugin channel that carries ``group``: ``<prefix>g.<group>``, hashed to
+        ``<prefix>h.<digest>`` when longer than 63 bytes or not storable as is (a NUL
+        character, a lone surrogate)."""
         name = f"{self.prefix}g.{group}"
-        if len(name.encode()) <= MAX_CHANNEL_LENGTH:
+        try:
+            size = len(name.encode())
+        except UnicodeEncodeError:
+            size = MAX_CHANNEL_LENGTH + 1
+        if size <= MAX_CHANNEL_LENGTH and "\x00" not in group:
             return name
-        return f"{self.prefix}h.{hashlib.sha256(group.encode()).hexdigest()[:40]}"
+        digest = hashlib.sha256(group.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+        return f"{self.prefix}h.{digest}"
 
     def group_names(self) -> list[str]:
         """Groups with members in this process (for tests and introspection)."""

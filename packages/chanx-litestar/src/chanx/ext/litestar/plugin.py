@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPlugin
 
+from chanx.core.origins import REFUSED_CLOSE_CODE, log_refusal, origin_refusal
 from chanx.ext.litestar.auth import STARTED_KEY, is_refusal, refusal, refuse
 from chanx.ext.litestar.layer import ChannelsPluginLayer
 from chanx.ext.litestar.registry import STATE_KEY, _current, _mark_running, _mark_stopped
@@ -99,9 +100,11 @@ class ChanxMiddleware:
     """The app-level middleware :class:`ChanxPlugin` adds (outermost); not added by hand.
 
     It binds the app's layer to each request's context (so class-level senders in HTTP
-    handlers and background tasks use this app), and turns a 4xx ``HTTPException``
-    raised before a consumer starts (authentication middleware, guards) into the chanx
-    refusal: the ``authentication`` message, then a close with ``4000 + status``.
+    handlers and background tasks use this app), refuses a handshake the consumer's
+    ``allowed_origins`` does not admit before anything else runs (HTTP 403, see
+    :mod:`chanx.core.origins`), and turns a 4xx ``HTTPException`` raised before a
+    consumer starts (authentication middleware, guards) into the chanx refusal: the
+    ``authentication`` message, then a close with ``4000 + status``.
     """
 
     def __init__(self, app: ASGIApp, layer: ChannelsPluginLayer) -> None:
@@ -115,6 +118,16 @@ class ChanxMiddleware:
             websocket = scope["type"] == ScopeType.WEBSOCKET
             if not websocket or not isinstance(handler, ConsumerRouteHandler):
                 await self.app(scope, receive, send)
+                return
+            consumer_class = handler.consumer_class
+            cross_origin = origin_refusal(scope, consumer_class.allowed_origins)  # type: ignore[arg-type]
+            if cross_origin is not None:
+                # Before authentication middleware, guards and on_connect see the cookies.
+                log_refusal(consumer_class.__qualname__, cross_origin)
+                if (await receive())["type"] == "websocket.connect":
+                    await send(
+                        {"type": "websocket.close", "code": REFUSED_CLOSE_CODE, "reason": ""}
+                    )
                 return
             try:
                 await self.app(scope, receive, send)

@@ -1,0 +1,95 @@
+"""The FastAPI example against a client that probes it: members-only rooms stay private,
+room names from the URL all work, and fuzzed frames never come back in an error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+import pytest
+from fastapi import FastAPI
+
+from chanx.constants import GROUP_ACTION_COMPLETE
+from chanx.ext.fastapi.testing import lifespan
+from chanx.testing import WebsocketCommunicator
+from examples.fastapi_chat.consumers import (
+    AIConsumer,
+    ChatConsumer,
+    MembersConsumer,
+    RoomChatConsumer,
+)
+from examples.fastapi_chat.main import create_app
+from examples.fastapi_chat.messages import ChatMessage, ClearRoomMessage
+from tests.fuzz import check_schema_frame, for_each_example, frames_for
+
+BOB = {"authorization": "Bearer bob-token"}
+ALICE = {"authorization": "Bearer alice-token"}  # a moderator
+
+
+@pytest.fixture
+async def app() -> AsyncIterator[FastAPI]:
+    async with lifespan(create_app()) as running:
+        yield running
+
+
+async def test_an_anonymous_client_cannot_read_a_members_room_of_the_same_name(
+    app: FastAPI,
+) -> None:
+    async with (
+        WebsocketCommunicator(app, "/ws/room/boardroom", consumer=RoomChatConsumer) as anon,
+        WebsocketCommunicator(
+            app, "/ws/members/boardroom", headers=BOB, consumer=MembersConsumer
+        ) as bob,
+        WebsocketCommunicator(
+            app, "/ws/members/boardroom", headers=ALICE, consumer=MembersConsumer
+        ) as alice,
+    ):
+        await bob.send_message(ChatMessage(payload={"message": "members only"}))
+        for member in (alice, bob):
+            [relayed] = await member.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+            assert relayed.payload.message == "members only"  # type: ignore[attr-defined]
+        await bob.receive_all_messages()  # its `complete`
+        await alice.send_message(ClearRoomMessage())
+        for member in (bob, alice):
+            [cleared] = await member.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+            assert cleared.action == "room_cleared"
+        await alice.receive_all_messages()
+        # ... and the public room of the same name heard none of it, nor the other way.
+        await anon.receive_nothing()
+        await anon.send_message(ChatMessage(payload={"message": "public"}))
+        await anon.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+        await bob.receive_nothing()
+        await alice.receive_nothing()
+
+
+@pytest.mark.parametrize("room", ["a b", "x" * 200, "café", "\U0001f389", "new\nline"])
+async def test_any_room_name_from_the_url_is_a_room(app: FastAPI, room: str) -> None:
+    path = "/ws/room/" + quote(room, safe="")
+    async with (
+        WebsocketCommunicator(app, path, consumer=RoomChatConsumer) as first,
+        WebsocketCommunicator(app, path, consumer=RoomChatConsumer) as second,
+        WebsocketCommunicator(app, "/ws/room/a_b", consumer=RoomChatConsumer) as look_alike,
+    ):
+        await first.send_message(ChatMessage(payload={"message": "hi"}))
+        [relayed] = await second.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+        assert relayed.payload.message == "hi"  # type: ignore[attr-defined]
+        await look_alike.receive_nothing()
+
+
+@pytest.mark.parametrize(
+    ("path", "consumer", "headers"),
+    [
+        ("/ws/chat", ChatConsumer, {}),
+        ("/ws/room/fuzz", RoomChatConsumer, {}),
+        ("/ws/ai-chat", AIConsumer, {}),
+        ("/ws/members/fuzz", MembersConsumer, ALICE),
+    ],
+)
+async def test_errors_never_echo_fuzzed_frames(
+    app: FastAPI, path: str, consumer: type[RoomChatConsumer], headers: dict[str, str]
+) -> None:
+    async def check(frame: str) -> None:
+        async with WebsocketCommunicator(app, path, headers=headers, consumer=consumer) as comm:
+            await check_schema_frame(comm, frame)
+
+    await for_each_example(frames_for(consumer.message_handlers.inputs()), check)

@@ -1,0 +1,44 @@
+"""The Litestar example against a client that probes it: room names from the URL all work
+(they go through ``group_name``), and fuzzed frames never come back in an error."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from litestar import Litestar
+
+from chanx.constants import GROUP_ACTION_COMPLETE
+from chanx.core.websocket import AsyncJsonWebsocketConsumer
+from chanx.testing import WebsocketCommunicator
+from examples.litestar_chat.consumers import AIConsumer, ChatConsumer, RoomChatConsumer
+from examples.litestar_chat.messages import ChatMessage, ChatPayload
+from tests.fuzz import check_schema_frame, for_each_example, frames_for
+
+
+@pytest.mark.parametrize("room", ["a b", "x" * 200, "café", "\U0001f389", "nul\x00"])
+async def test_any_room_name_from_the_url_is_a_room(app: Litestar, room: str) -> None:
+    path = "/ws/room/" + quote(room, safe="")
+    async with (
+        WebsocketCommunicator(app, path, consumer=RoomChatConsumer) as one,
+        WebsocketCommunicator(app, path, consumer=RoomChatConsumer) as two,
+        WebsocketCommunicator(app, "/ws/room/a_b", consumer=RoomChatConsumer) as look_alike,
+    ):
+        await one.send_message(ChatMessage(payload=ChatPayload(message="hi")))
+        [got] = await two.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+        assert got.payload.message == "hi"  # type: ignore[attr-defined]
+        await look_alike.receive_nothing()
+
+
+@pytest.mark.parametrize(
+    ("path", "consumer"),
+    [("/ws/chat", ChatConsumer), ("/ws/room/fuzz", RoomChatConsumer), ("/ws/ai-chat", AIConsumer)],
+)
+async def test_errors_never_echo_fuzzed_frames(
+    app: Litestar, path: str, consumer: type[AsyncJsonWebsocketConsumer]
+) -> None:
+    async def check(frame: str) -> None:
+        async with WebsocketCommunicator(app, path, consumer=consumer) as comm:
+            await check_schema_frame(comm, frame)
+
+    await for_each_example(frames_for(consumer.message_handlers.inputs()), check)
