@@ -18,7 +18,7 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.urls import path
 from redis import asyncio as aioredis
 
-from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
+from chanx.constants import CLOSE_LAYER_UNAVAILABLE, EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
 from chanx.ext.channels.layer import ChannelLayerUnavailable, ChannelsGroupLayer
 from chanx.ext.channels.websocket import LAYER_FAILURE_CLOSE_CODE, AsyncJsonWebsocketConsumer
 from chanx.messages.incoming import PingMessage
@@ -105,7 +105,7 @@ async def test_groups_and_events_cross_separate_layer_instances(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-async def test_unreachable_redis_at_connect_closes_1011_with_a_clear_log(
+async def test_unreachable_redis_at_connect_closes_4503_with_a_clear_log(
     backend: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     port = free_port()  # nothing listens there
@@ -116,7 +116,7 @@ async def test_unreachable_redis_at_connect_closes_1011_with_a_clear_log(
         comm = WebsocketCommunicator(app_for(room), "/ws/room/down")
         await comm.connect()
         await comm.receive_nothing()
-    assert comm.close_code == 1011
+    assert comm.close_code == CLOSE_LAYER_UNAVAILABLE
     assert time.monotonic() - started < 2
     [record] = [r for r in caplog.records if r.exc_info]
     error = record.exc_info[1]  # type: ignore[index]

@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from chanx.constants import (
     AUTH_FAILURE_CLOSE_BASE,
+    CLOSE_LAYER_UNAVAILABLE,
     DEFAULT_MAX_MESSAGE_SIZE,
     EVENT_ACTION_COMPLETE,
     GROUP_ACTION_COMPLETE,
@@ -30,7 +31,7 @@ from chanx.constants import (
 from chanx.core.auth import Authenticator, AuthResult
 from chanx.core.decorators import ws_handler
 from chanx.core.handlers import Handler, HandlerTable, union_adapter
-from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage
+from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage, LayerUnavailable
 from chanx.core.memory import default_layer
 from chanx.core.observe import current_observer
 from chanx.core.sync import call_sync
@@ -132,6 +133,7 @@ class AsyncJsonWebsocketConsumer:
         self._events: deque[tuple[Handler, EventEnvelope]] | None = None
         self._event_task: asyncio.Task[None] | None = None
         self._connected = False
+        self._registered = False
 
     # ------------------------------------------------------------------ built-in handlers
 
@@ -325,8 +327,7 @@ class AsyncJsonWebsocketConsumer:
                 return False
             if result is not None:
                 self.user = result.user
-            layer = self._layer_or_default()
-            self.channel_name = await layer.add_receiver(self)
+            await self.register()
             self._connected = True
             for group in _as_groups(await self.get_groups()):
                 await self.join_group(group)
@@ -334,6 +335,10 @@ class AsyncJsonWebsocketConsumer:
                 await self._send_authentication(result)
             await self.post_authentication()
             return True
+        except LayerUnavailable as exc:
+            logger.error("connect failed: %s", exc, exc_info=exc)
+            await self.transport.close(CLOSE_LAYER_UNAVAILABLE)
+            return False
         except Exception:
             logger.exception("connect failed")
             await self.transport.close(1011)
@@ -341,6 +346,15 @@ class AsyncJsonWebsocketConsumer:
         finally:
             if observer is not None:
                 observer.consumer_ready(self)
+
+    async def register(self) -> None:
+        """Register this connection with its group layer, which names it
+        (``channel_name``); once only. :meth:`handle_connect` registers once authenticated;
+        an adapter whose framework names every connection before its connect handler runs
+        (Django Channels) calls this first."""
+        if not self._registered:
+            self.channel_name = await self._layer_or_default().add_receiver(self)
+            self._registered = True
 
     async def handle_text(self, text: str) -> None:
         """Validate one text frame, route it to its handler, answer."""
@@ -407,10 +421,12 @@ class AsyncJsonWebsocketConsumer:
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
             if was_connected:
-                layer = self._layer_or_default()
                 for group in tuple(self._joined):
                     await self.leave_group(group)
-                await layer.remove_receiver(self)
+            if self._registered:
+                self._registered = False
+                await self._layer_or_default().remove_receiver(self)
+            if was_connected:
                 await self.on_disconnect(code)
         finally:
             observer = current_observer.get()

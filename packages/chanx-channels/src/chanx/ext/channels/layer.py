@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from channels.layers import get_channel_layer
 
-from chanx.core.layer import Envelope, Receiver, envelope_to_wire
+from chanx.core.layer import Envelope, LayerUnavailable, Receiver, envelope_to_wire
 
 logger = logging.getLogger("chanx.layer")
 
@@ -40,12 +40,12 @@ UNAVAILABLE_ERRORS = _unavailable_errors()
 """Exceptions that mean "the layer's backing service cannot be reached"."""
 
 
-class ChannelLayerUnavailable(ConnectionError):
+class ChannelLayerUnavailable(LayerUnavailable):
     """The Channels layer's backing service (e.g. Redis) could not be reached.
 
     Raised by group and event operations in place of the backend's own connection
     error (kept as ``__cause__``), so logs and callers see which layer failed and during
-    what.
+    what. A :class:`chanx.core.layer.LayerUnavailable`, hence a ``ConnectionError``.
     """
 
 
@@ -55,13 +55,15 @@ class ChannelsGroupLayer:
     ``add_receiver`` allocates the connection's channel name with ``new_channel()``;
     groups map to ``group_add`` / ``group_discard`` / ``group_send``; ``send_to`` is
     ``send``. Delivery to consumers happens in their receive loop (see
-    :class:`chanx.ext.channels.websocket.AsyncJsonWebsocketConsumer`).
+    :class:`chanx.ext.channels.websocket.AsyncJsonWebsocketConsumer`), which closes every
+    connection of the process on this layer when the layer stops delivering.
     """
 
     def __init__(self, channel_layer: Any, alias: str | None = None) -> None:
         self.channel_layer = channel_layer
         self.alias = alias
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._receivers: dict[str, Receiver] = {}
 
     @classmethod
     def for_alias(cls, alias: str) -> ChannelsGroupLayer | None:
@@ -91,10 +93,17 @@ class ChannelsGroupLayer:
         """The connection's channel name, from the channel layer's ``new_channel()``."""
         self._loop = asyncio.get_running_loop()
         name: str = await self._guard("new_channel", self.channel_layer.new_channel())
+        self._receivers[name] = receiver
         return name
 
     async def remove_receiver(self, receiver: Receiver) -> None:
-        """Nothing to do: Channels layers forget a channel nobody receives on."""
+        """Forget the connection here; Channels layers forget a channel nobody receives
+        on by themselves."""
+        self._receivers.pop(receiver.channel_name, None)
+
+    def receivers(self) -> list[Receiver]:
+        """The connections of this process registered on this layer."""
+        return list(self._receivers.values())
 
     async def join(self, group: str, receiver: Receiver) -> None:
         """``group_add``; raises :class:`ChannelLayerUnavailable` if the layer is
