@@ -64,6 +64,8 @@ class ChannelsGroupLayer:
         self.alias = alias
         self._loop: asyncio.AbstractEventLoop | None = None
         self._receivers: dict[str, Receiver] = {}
+        self.reachable = True
+        """False from a failed operation (or read) on the layer until one succeeds."""
 
     @classmethod
     def for_alias(cls, alias: str) -> ChannelsGroupLayer | None:
@@ -139,11 +141,14 @@ class ChannelsGroupLayer:
 
     async def _guard(self, operation: str, call: Awaitable[T]) -> T:
         try:
-            return await call
+            result = await call
         except UNAVAILABLE_ERRORS as exc:
+            self.reachable = False
             raise ChannelLayerUnavailable(
                 f"channel layer {self.describe()} unreachable during {operation}: {exc}"
             ) from exc
+        self.reachable = True
+        return result
 
 
 _by_channel_layer: weakref.WeakKeyDictionary[Any, ChannelsGroupLayer] = weakref.WeakKeyDictionary()

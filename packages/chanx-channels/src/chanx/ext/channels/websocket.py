@@ -65,18 +65,21 @@ class ChannelsTransport(ASGITransport):
     """The engine's transport on a Channels connection.
 
     The handshake answers with the subprotocol and headers the consumer's
-    ``accept(subprotocol, headers)`` asked for; once the connection is closed (by the
-    engine or by ``close()``), frames are dropped instead of reaching a server that would
-    refuse them.
+    ``accept(subprotocol, headers)`` asked for, and only when the first frame goes out or
+    the connection sequence is over: a client that sees its connection accepted is in its
+    groups already, as with Channels (which joins before accepting). Once the connection
+    is closed (by the engine or by ``close()``), frames are dropped instead of reaching a
+    server that would refuse them.
     """
 
-    __slots__ = ("closed", "headers", "subprotocol")
+    __slots__ = ("_handshake", "closed", "headers", "subprotocol")
 
     def __init__(self, send: ASGISend) -> None:
         super().__init__(send)
         self.subprotocol: str | None = None
         self.headers: Iterable[Any] | None = None
         self.closed = False
+        self._handshake: dict[str, Any] | None = None
 
     async def accept(self, subprotocol: str | None = None) -> None:
         message: dict[str, Any] = {
@@ -85,9 +88,17 @@ class ChannelsTransport(ASGITransport):
         }
         if self.headers:
             message["headers"] = list(self.headers)
-        await self._send(message)
+        self._handshake = message
+
+    async def answer_handshake(self) -> None:
+        """Send the accepted handshake now if it is still held back."""
+        handshake, self._handshake = self._handshake, None
+        if handshake is not None:
+            await self._send(handshake)
 
     async def send_text(self, text: str) -> None:
+        if self._handshake is not None:
+            await self.answer_handshake()
         if self.closed:
             return
         try:
@@ -97,6 +108,7 @@ class ChannelsTransport(ASGITransport):
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         if not self.closed:
+            await self.answer_handshake()  # so the client sees the code
             self.closed = True
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
@@ -338,6 +350,7 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
             self._admitted = await self.handle_connect()
         finally:
             current_observer.reset(token)
+        await self.transport.answer_handshake()
 
     async def _fail_connect(self, error: BaseException) -> None:
         code = CLOSE_LAYER_UNAVAILABLE if _unavailable(error) else CLOSE_SERVER_ERROR
@@ -354,7 +367,7 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
             return
         if not self._accepted:
             self._accepted = True
-            await self.transport.accept()  # so the client sees the close code
+            await self.transport.accept()  # answered by the close, so the client sees the code
         await self._close_transport(code)
 
     # ------------------------------------------------------------------ frames
@@ -518,7 +531,10 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
             for peer in layer.receivers()
             if isinstance(peer, AsyncJsonWebsocketConsumer) and peer._closing is None
         ]
-        logger.error(
+        # The first failure seen gets the traceback; more while the layer stays down
+        # (clients reconnecting during an outage) get one line each.
+        logger.log(
+            logging.ERROR if layer.reachable else logging.WARNING,
             "channel layer %s stopped delivering (%s: %s); closing its %d connection(s) "
             "in this process with code %d",
             layer.describe(),
@@ -526,8 +542,9 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
             error,
             len(peers),
             CLOSE_LAYER_UNAVAILABLE,
-            exc_info=error,
+            exc_info=error if layer.reachable else None,
         )
+        layer.reachable = False
         for peer in peers:
             peer._closing = CLOSE_LAYER_UNAVAILABLE  # no frame is handled from now on
             if peer is not self:
@@ -562,9 +579,11 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
     ) -> None:
         """Send a frame (Channels' signature: ``close=True`` closes afterwards). Frames
         sent once the connection is closed are dropped."""
-        if self.transport.closed:
+        transport = self.transport
+        if transport.closed:
             logger.debug("dropped a frame sent after the close on %s", self.channel_name)
             return
+        await transport.answer_handshake()
         await super().send(text_data, bytes_data, close)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
@@ -575,9 +594,11 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the connection (Channels' signature; no ``code`` means 1000). Before
         :meth:`accept`, this refuses the handshake."""
-        if self.transport.closed:
+        transport = self.transport
+        if transport.closed:
             return
-        self.transport.closed = True
+        await transport.answer_handshake()
+        transport.closed = True
         await ChannelsJsonConsumer.close(self, code, reason)
 
     async def broadcast_message(
