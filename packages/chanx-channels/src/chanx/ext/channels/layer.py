@@ -143,12 +143,29 @@ class ChannelsGroupLayer:
         try:
             result = await call
         except UNAVAILABLE_ERRORS as exc:
-            self.reachable = False
+            await self.connection_lost()
             raise ChannelLayerUnavailable(
                 f"channel layer {self.describe()} unreachable during {operation}: {exc}"
             ) from exc
         self.reachable = True
         return result
+
+    async def connection_lost(self) -> bool:
+        """Note that the layer's server went away; returns whether that is news (the
+        layer was reachable until now).
+
+        channels_redis' ``RedisChannelLayer`` keeps a pool of connections, and one that
+        was open when Redis died fails its next command even once Redis is back, so the
+        pools are dropped here: the layer connects afresh when next used.
+        """
+        was_reachable, self.reachable = self.reachable, False
+        close_pools = getattr(self.channel_layer, "close_pools", None)
+        if close_pools is not None:
+            try:
+                await close_pools()
+            except Exception:  # the connections are dropped however closing them goes
+                logger.debug("closing the pools of %s failed", self.describe(), exc_info=True)
+        return was_reachable
 
 
 _by_channel_layer: weakref.WeakKeyDictionary[Any, ChannelsGroupLayer] = weakref.WeakKeyDictionary()

@@ -531,10 +531,14 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
             for peer in layer.receivers()
             if isinstance(peer, AsyncJsonWebsocketConsumer) and peer._closing is None
         ]
+        for peer in peers:
+            peer._closing = CLOSE_LAYER_UNAVAILABLE  # no frame is handled from now on
+        self._closing = CLOSE_LAYER_UNAVAILABLE
+        news = await layer.connection_lost()
         # The first failure seen gets the traceback; more while the layer stays down
         # (clients reconnecting during an outage) get one line each.
         logger.log(
-            logging.ERROR if layer.reachable else logging.WARNING,
+            logging.ERROR if news else logging.WARNING,
             "channel layer %s stopped delivering (%s: %s); closing its %d connection(s) "
             "in this process with code %d",
             layer.describe(),
@@ -542,11 +546,9 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
             error,
             len(peers),
             CLOSE_LAYER_UNAVAILABLE,
-            exc_info=error if layer.reachable else None,
+            exc_info=error if news else None,
         )
-        layer.reachable = False
         for peer in peers:
-            peer._closing = CLOSE_LAYER_UNAVAILABLE  # no frame is handled from now on
             if peer is not self:
                 _in_background(peer._close_when_free(CLOSE_LAYER_UNAVAILABLE))
         async with self._dispatching:
