@@ -21,7 +21,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -73,11 +72,6 @@ class Project:
 
     def output(self) -> str:
         return "\n".join(server.output for server in self.servers)
-
-
-@pytest.fixture
-def redis_port() -> Iterator[int]:
-    yield free_port()
 
 
 async def frame(ws: ClientConnection, action: str, timeout: float = TIMEOUT) -> dict[str, Any]:
@@ -153,8 +147,9 @@ async def wait_for_subscribers(url: str, channel: str, count: int) -> None:
 
 
 async def test_redis_layer_closes_every_client_with_4503_and_serves_them_again(
-    redis_port: int, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
+    redis_port = free_port()  # restarted on the same port
     project = Project("redis", redis_port, tmp_path)
     room = f"r{uuid.uuid4().hex[:8]}"
     with ExitStack() as stack:
@@ -196,9 +191,8 @@ async def test_redis_layer_closes_every_client_with_4503_and_serves_them_again(
         assert "Exception inside application" not in output, output
 
 
-async def test_pubsub_layer_keeps_clients_answered_and_recovers(
-    redis_port: int, tmp_path: Path
-) -> None:
+async def test_pubsub_layer_keeps_clients_answered_and_recovers(tmp_path: Path) -> None:
+    redis_port = free_port()  # restarted on the same port
     project = Project("pubsub", redis_port, tmp_path)
     room = f"r{uuid.uuid4().hex[:8]}"
     group_channel = f"{project.prefix}__group__room_{room}"
