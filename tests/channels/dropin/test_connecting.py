@@ -297,3 +297,34 @@ async def test_frames_sent_after_close_are_dropped() -> None:
     assert (await communicator.receive_output(TIMEOUT))["code"] == 4000
     await communicator.disconnect(timeout=TIMEOUT)
     assert communicator.output_queue.empty()
+
+
+@pytest.mark.parametrize("failing", ["close(1011) in connect()", "get_groups() raises"])
+async def test_a_close_code_the_server_refuses_never_leaves_the_socket_open(failing: str) -> None:
+    # daphne refuses close codes other than 1000 and 3000-4999 (it raises on the send).
+    sent: list[dict[str, Any]] = []
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def send(message: dict[str, Any]) -> None:
+        code = message.get("code", 1000)
+        if message["type"] == "websocket.close" and code != 1000 and not 3000 <= code <= 4999:
+            raise ValueError(f"invalid close code {code}")
+        sent.append(message)
+
+    class Refusing(AsyncJsonWebsocketConsumer):
+        async def connect(self) -> None:
+            await self.accept()
+            if failing.startswith("close"):
+                await self.close(code=1011)  # the server refuses it: nothing is closed yet
+
+        async def get_groups(self) -> list[str]:
+            if failing.startswith("get_groups"):
+                raise RuntimeError("no groups today")
+            return []
+
+    scope = {"type": "websocket", "path": "/", "headers": [], "query_string": b""}
+    task = asyncio.ensure_future(Refusing.as_asgi()(scope, inbox.get, send))
+    inbox.put_nowait({"type": "websocket.connect"})
+    await asyncio.wait_for(task, TIMEOUT)  # a failing connect(): closed, and the consumer ends
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"]
+    assert sent[-1]["code"] == CLOSE_SERVER_ERROR

@@ -109,8 +109,8 @@ class ChannelsTransport(ASGITransport):
     async def close(self, code: int = 1000, reason: str = "") -> None:
         if not self.closed:
             await self.answer_handshake()  # so the client sees the code
-            self.closed = True
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
+            self.closed = True  # not before: a close the server refused closed nothing
 
 
 class EncodingTransport(ChannelsTransport):
@@ -626,8 +626,8 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
         if transport.closed:
             return
         await transport.answer_handshake()
-        transport.closed = True
         await ChannelsJsonConsumer.close(self, code, reason)
+        transport.closed = True
 
     async def broadcast_message(
         self,
