@@ -281,6 +281,12 @@ async def test_an_exception_in_channels_style_frame_code_propagates_as_in_channe
     await communicator.send_json_to({"no message": True})
     with pytest.raises(KeyError):
         await communicator.wait(TIMEOUT)
+    # And the client was told, before the application ended.
+    assert communicator.output_queue.get_nowait() == {
+        "type": "websocket.close",
+        "code": CLOSE_SERVER_ERROR,
+        "reason": "",
+    }
 
 
 async def test_frames_sent_after_close_are_dropped() -> None:
