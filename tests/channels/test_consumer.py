@@ -20,7 +20,7 @@ from django.test import AsyncClient
 from django.test.utils import override_settings
 from django.urls import re_path
 
-from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
+from chanx.constants import CLOSE_SERVER_ERROR, EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
 from chanx.core.decorators import event_handler, ws_handler
 from chanx.core.layer import EventEnvelope, GroupMessage, envelope_to_wire
 from chanx.ext.channels.layer import ChannelsGroupLayer
@@ -233,7 +233,7 @@ async def test_malformed_envelope_is_logged_and_ignored(caplog: pytest.LogCaptur
         assert "malformed chanx envelope" in caplog.text
 
 
-async def test_a_failing_layer_message_closes_1011_with_the_traceback_logged(
+async def test_a_failing_layer_message_closes_4500_with_the_traceback_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     comm = WebsocketCommunicator(APP, "/ws/scope/boom")
@@ -242,7 +242,7 @@ async def test_a_failing_layer_message_closes_1011_with_the_traceback_logged(
         await get_channel_layer().group_send("scope_boom", {"type": "custom.boom"})
         with pytest.raises(ConnectionClosed) as closed:
             await comm.receive_json()
-    assert closed.value.code == 1011
+    assert closed.value.code == CLOSE_SERVER_ERROR
     [record] = caplog.records
     assert "'custom.boom' from the layer failed" in record.getMessage()
     assert "boom from a layer message" in str(record.exc_info[1])  # type: ignore[index]

@@ -8,6 +8,7 @@ run against them with the guide's test settings. The package README's example se
 from __future__ import annotations
 
 import os
+import re
 import sys
 import types
 import unittest
@@ -17,8 +18,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from chanx.ext.channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.testing import WebsocketCommunicator
-from tests.docs.test_snippets import python_blocks, run_as_module
+from tests.channels.dropin import tutorial
+from tests.docs.test_snippets import ROOT, python_blocks, run_as_module
 
 QUICK_START = "docs/channels.md"
 GUIDE = "docs/channels-testing.md"
@@ -54,7 +57,7 @@ def application() -> Iterator[Any]:
         for package in ("chat", "mysite"):
             module = sys.modules[package] = types.ModuleType(package)
             module.__path__ = []
-        load("chat.messages", block_with(QUICK_START, "class ChatMessage(BaseMessage)"))
+        load("chat.messages", block_with(QUICK_START, "class NotificationEvent(BaseMessage)"))
         load("chat.consumers", block_with(QUICK_START, "authenticator = SessionAuthenticator()"))
         asgi = load("mysite.asgi", block_with(QUICK_START, "application = ProtocolTypeRouter"))
         yield asgi.application
@@ -133,3 +136,46 @@ async def test_the_package_readme_example_serves() -> None:
     ):
         await alice.send_message(say(payload=text(text="hi")))
         assert await bob.receive_json() == {"action": "line", "payload": {"text": "hi"}}
+
+
+MIGRATING = "## Migrating from a Channels consumer"
+
+
+def migration_blocks() -> list[str]:
+    """The python blocks of the migration section, in order."""
+    text = (ROOT / QUICK_START).read_text()
+    section = text[text.index(MIGRATING) :]
+    section = section[: section.index("\n## ", len(MIGRATING))]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+
+
+async def test_the_migration_before_and_after_run() -> None:
+    before, base_change, typed_step, after = migration_blocks()
+    channels_import = "from channels.generic.websocket import AsyncJsonWebsocketConsumer\n"
+    assert channels_import in before
+    assert base_change.strip().startswith("from chanx.ext.channels.websocket import")
+    with override_settings(
+        CHANX={}, CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    ):
+        # Before, on Channels; step 1, the same code with only the import changed.
+        for source in (before, before.replace(channels_import, base_change)):
+            consumer = run_as_module("migration_step", source)["ChatConsumer"]
+            await tutorial.converse(tutorial.application(consumer), [{"message": "hello"}])
+        assert issubclass(consumer, AsyncJsonWebsocketConsumer)
+
+        # Step 2: typed clients and old ones side by side.
+        consumer = run_as_module("migration_typed", typed_step)["ChatConsumer"]
+        typed = {"action": "chat", "payload": {"message": "hello"}}
+        await tutorial.converse(tutorial.application(consumer), [typed, {"message": "hello"}])
+
+        # After: chanx all the way.
+        done = run_as_module("migration_after", after)
+        app = tutorial.application(done["ChatConsumer"])
+        async with (
+            WebsocketCommunicator(app, "/ws/chat/lobby/") as alice,
+            WebsocketCommunicator(app, "/ws/chat/lobby/") as bob,
+        ):
+            await alice.send_message(done["ChatMessage"](payload={"message": "hi"}))
+            for member in (alice, bob):
+                notice = await member.receive_message()
+                assert notice == done["ChatNotice"](payload={"message": "hi"})

@@ -1,9 +1,11 @@
-"""The CHANX setting: defaults, read at use time, class attributes win, typos refused."""
+"""The CHANX setting: defaults, read once per change (override_settings reaches running
+connections), class attributes win, typos refused."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from channels.routing import URLRouter
@@ -12,6 +14,7 @@ from django.test.utils import override_settings
 from django.urls import path
 
 from chanx.constants import DEFAULT_MAX_MESSAGE_SIZE
+from chanx.ext.channels import settings as chanx_settings
 from chanx.ext.channels.settings import DEFAULTS, FromSettings, chanx_setting
 from chanx.ext.channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.incoming import PingMessage
@@ -116,3 +119,58 @@ def test_chanx_must_be_a_dict() -> None:
 def test_from_settings_names_a_known_key() -> None:
     with pytest.raises(ValueError, match="unknown CHANX key"):
         FromSettings("NOPE")
+
+
+class CountingSettings:
+    """Django's settings as chanx sees them, counting the reads of ``CHANX``; with
+    ``absent`` the project has no ``CHANX`` at all (the read raises AttributeError, as
+    Django's settings do)."""
+
+    def __init__(self, real: Any, absent: bool) -> None:
+        self.real, self.absent, self.reads = real, absent, 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "CHANX":
+            self.reads += 1
+            if self.absent:
+                raise AttributeError(name)
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("absent", [True, False], ids=["no CHANX", "CHANX"])
+async def test_chanx_is_read_once_whatever_the_number_of_messages(
+    absent: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = CountingSettings(chanx_settings.settings, absent)
+    monkeypatch.setattr(chanx_settings, "settings", counting)
+    chanx_settings.forget_chanx_setting()
+    try:
+        with override_settings(CHANX={}):  # no completion signals when present
+            chanx_settings.forget_chanx_setting()
+            counting.reads = 0
+            async with WebsocketCommunicator(APP, "/project") as comm:
+                for _ in range(20):
+                    await comm.send_message(PingMessage())
+                    assert await comm.receive_message() == PongMessage()
+            assert counting.reads == 1
+    finally:
+        monkeypatch.undo()
+        chanx_settings.forget_chanx_setting()
+
+
+def test_a_change_of_chanx_puts_the_descriptors_back() -> None:
+    base = AsyncJsonWebsocketConsumer
+    _ = FromProject.max_message_size
+    assert base.__dict__["max_message_size"] == DEFAULT_MAX_MESSAGE_SIZE  # a plain value now
+    with override_settings(CHANX={"MAX_MESSAGE_SIZE": 99}):
+        assert isinstance(base.__dict__["max_message_size"], FromSettings)
+        assert FromProject.max_message_size == 99
+        assert FromProject().max_message_size == 99
+        assert Pinned.max_message_size == 64
+    assert FromProject.max_message_size == DEFAULT_MAX_MESSAGE_SIZE
+
+
+def test_other_settings_changing_keep_the_values() -> None:
+    _ = FromProject.send_completion
+    with override_settings(DEBUG=True):
+        assert AsyncJsonWebsocketConsumer.__dict__["send_completion"] is True

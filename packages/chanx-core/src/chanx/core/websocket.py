@@ -151,6 +151,7 @@ class AsyncJsonWebsocketConsumer:
         self._events: deque[tuple[Handler, EventEnvelope]] | None = None
         self._event_task: asyncio.Task[None] | None = None
         self._connected = False
+        self._registered = False
 
     # ------------------------------------------------------------------ built-in handlers
 
@@ -356,10 +357,9 @@ class AsyncJsonWebsocketConsumer:
                 return False
             if result is not None:
                 self.user = result.user
-            layer = self._layer_or_default()
-            self.channel_name = await layer.add_receiver(self)
+            await self.register()
             self._connected = True
-            for group in _checked(layer, await self.get_groups()):
+            for group in _checked(self._layer_or_default(), await self.get_groups()):
                 await self.join_group(group)
             if result is not None:
                 await self._send_authentication(result)
@@ -385,6 +385,15 @@ class AsyncJsonWebsocketConsumer:
         finally:
             if observer is not None:
                 observer.consumer_ready(self)
+
+    async def register(self) -> None:
+        """Register this connection with its group layer, which names it
+        (``channel_name``); once only. :meth:`handle_connect` registers once authenticated;
+        an adapter whose framework names every connection before its connect handler runs
+        (Django Channels) calls this first."""
+        if not self._registered:
+            self.channel_name = await self._layer_or_default().add_receiver(self)
+            self._registered = True
 
     async def handle_text(self, text: str) -> None:
         """Validate one text frame, route it to its handler, answer."""
@@ -451,10 +460,12 @@ class AsyncJsonWebsocketConsumer:
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
             if was_connected:
-                layer = self._layer_or_default()
                 for group in tuple(self._joined):
                     await self.leave_group(group)
-                await layer.remove_receiver(self)
+            if self._registered:
+                self._registered = False
+                await self._layer_or_default().remove_receiver(self)
+            if was_connected:
                 await self.on_disconnect(code)
         finally:
             observer = current_observer.get()

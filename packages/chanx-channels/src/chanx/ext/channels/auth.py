@@ -33,7 +33,7 @@ class SessionAuthenticator:
     REST framework answers for session authentication, which has no challenge to
     offer) and the connection closes with ``4000 + status_code``. A scope without a
     ``user`` means the middleware is missing: that raises ``ImproperlyConfigured``, the
-    connection closes with 4500 and the log says why.
+    connection closes with ``CLOSE_SERVER_ERROR`` (4500) and the log says why.
     """
 
     def __init__(self, *, status_code: int = 403) -> None:

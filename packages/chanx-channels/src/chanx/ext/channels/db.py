@@ -22,6 +22,11 @@ Each consumer chooses with ``close_old_connections`` (``CHANX["CLOSE_OLD_CONNECT
 * ``False``: never clean up around this consumer's frames. Right for consumers whose
   handlers never use the ORM, or use it only through ``database_sync_to_async`` (which
   cleans up around each call itself). Other consumers of the process still clean up.
+
+The clean-up is Channels' own: ``channels.db.close_old_connections``, looked up when it
+runs, so Channels' test communicators, which replace it for the duration of each call,
+keep a ``django.test.TestCase``'s database connection open as they do for Channels'
+consumers.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import threading
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
+from channels import db as channels_db
 from django import db
 from django.db.backends.signals import connection_created
 
@@ -69,7 +75,7 @@ class ConnectionTracker:
 
     def clean(self) -> None:
         """Close this thread's stale connections, as Django does around a request."""
-        db.close_old_connections()
+        channels_db.close_old_connections()
         self.cleanups += 1
         still_open = _open_here()
         with self._lock:

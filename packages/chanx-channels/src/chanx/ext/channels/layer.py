@@ -46,7 +46,7 @@ class ChannelLayerUnavailable(LayerUnavailable):
 
     Raised by group and event operations in place of the backend's own connection
     error (kept as ``__cause__``), so logs and callers see which layer failed and during
-    what.
+    what. A :class:`chanx.core.layer.LayerUnavailable`, hence a ``ConnectionError``.
     """
 
 
@@ -56,7 +56,8 @@ class ChannelsGroupLayer:
     ``add_receiver`` allocates the connection's channel name with ``new_channel()``;
     groups map to ``group_add`` / ``group_discard`` / ``group_send``; ``send_to`` is
     ``send``. Delivery to consumers happens in their receive loop (see
-    :class:`chanx.ext.channels.websocket.AsyncJsonWebsocketConsumer`).
+    :class:`chanx.ext.channels.websocket.AsyncJsonWebsocketConsumer`), which closes every
+    connection of the process on this layer when the layer stops delivering.
 
     Group names follow Channels' rule, on every Channels layer (even those that check
     nothing, so a project can switch layers): 1 to 99 ASCII letters, digits, ``-``,
@@ -68,6 +69,9 @@ class ChannelsGroupLayer:
         self.channel_layer = channel_layer
         self.alias = alias
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._receivers: dict[str, Receiver] = {}
+        self.reachable = True
+        """False from a failed operation (or read) on the layer until one succeeds."""
         self.group_name_rule = GroupNameRule(PORTABLE.description, self._valid_group_name)
         """Channels' rule (see the class documentation)."""
 
@@ -110,10 +114,17 @@ class ChannelsGroupLayer:
         """The connection's channel name, from the channel layer's ``new_channel()``."""
         self._loop = asyncio.get_running_loop()
         name: str = await self._guard("new_channel", self.channel_layer.new_channel())
+        self._receivers[name] = receiver
         return name
 
     async def remove_receiver(self, receiver: Receiver) -> None:
-        """Nothing to do: Channels layers forget a channel nobody receives on."""
+        """Forget the connection here; Channels layers forget a channel nobody receives
+        on by themselves."""
+        self._receivers.pop(receiver.channel_name, None)
+
+    def receivers(self) -> list[Receiver]:
+        """The connections of this process registered on this layer."""
+        return list(self._receivers.values())
 
     async def join(self, group: str, receiver: Receiver) -> None:
         """``group_add``; raises :class:`ChannelLayerUnavailable` if the layer is
@@ -149,11 +160,31 @@ class ChannelsGroupLayer:
 
     async def _guard(self, operation: str, call: Awaitable[T]) -> T:
         try:
-            return await call
+            result = await call
         except UNAVAILABLE_ERRORS as exc:
+            await self.connection_lost()
             raise ChannelLayerUnavailable(
                 f"channel layer {self.describe()} unreachable during {operation}: {exc}"
             ) from exc
+        self.reachable = True
+        return result
+
+    async def connection_lost(self) -> bool:
+        """Note that the layer's server went away; returns whether that is news (the
+        layer was reachable until now).
+
+        channels_redis' ``RedisChannelLayer`` keeps a pool of connections, and one that
+        was open when Redis died fails its next command even once Redis is back, so the
+        pools are dropped here: the layer connects afresh when next used.
+        """
+        was_reachable, self.reachable = self.reachable, False
+        close_pools = getattr(self.channel_layer, "close_pools", None)
+        if close_pools is not None:
+            try:
+                await close_pools()
+            except Exception:  # the connections are dropped however closing them goes
+                logger.debug("closing the pools of %s failed", self.describe(), exc_info=True)
+        return was_reachable
 
 
 _by_channel_layer: weakref.WeakKeyDictionary[Any, ChannelsGroupLayer] = weakref.WeakKeyDictionary()

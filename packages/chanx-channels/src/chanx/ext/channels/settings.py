@@ -11,10 +11,13 @@
         "CLOSE_OLD_CONNECTIONS": "auto",   # database connection clean-up between frames
     }
 
-Every key is optional; the values above are the defaults. Values are read each time a
-consumer needs them, so ``override_settings(CHANX={...})`` takes effect in tests, and a
-class attribute set on a consumer subclass (``send_completion = True``) wins over the
-setting. An unknown key raises ``ImproperlyConfigured`` (a typo is never ignored).
+Every key is optional; the values above are the defaults. A class attribute set on a
+consumer subclass (``send_completion = True``) wins over the setting. An unknown key raises
+``ImproperlyConfigured`` (a typo is never ignored).
+
+The setting is read once, on first use, and again only after Django's ``setting_changed``
+signal names ``CHANX`` (``override_settings``, pytest-django's ``settings`` fixture), so
+tests can change it while connections run and a message costs no settings lookup.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 
 from chanx.constants import DEFAULT_MAX_MESSAGE_SIZE
 
@@ -38,19 +42,26 @@ DEFAULTS: Mapping[str, Any] = {
 }
 """Every ``CHANX`` key and its default."""
 
-_checked: object = None
+_resolved: dict[str, Any] | None = None
+_descriptors: list[FromSettings[Any]] = []
 
 
 def chanx_setting(key: str) -> Any:
     """The current value of ``CHANX[key]``, or its default."""
+    values = _resolved if _resolved is not None else _resolve()
+    return values[key]
+
+
+def _resolve() -> dict[str, Any]:
+    global _resolved
     configured: Any = getattr(settings, "CHANX", None)
-    if not configured:
-        return DEFAULTS[key]
-    global _checked
-    if configured is not _checked:
+    if configured is None:
+        values = dict(DEFAULTS)
+    else:
         _check(configured)
-        _checked = configured
-    return configured.get(key, DEFAULTS[key])
+        values = {**DEFAULTS, **configured}
+    _resolved = values
+    return values
 
 
 def _check(configured: object) -> None:
@@ -63,18 +74,43 @@ def _check(configured: object) -> None:
         )
 
 
-class FromSettings(Generic[T]):
-    """A class attribute whose value is ``CHANX[key]`` at the moment it is read.
+def forget_chanx_setting() -> None:
+    """Drop the values read from ``CHANX``: the next use reads the setting again.
+    Connected to Django's ``setting_changed`` signal for ``CHANX``."""
+    global _resolved
+    _resolved = None
+    for descriptor in _descriptors:
+        descriptor.reinstall()
 
+
+def _setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "CHANX":
+        forget_chanx_setting()
+
+
+setting_changed.connect(_setting_changed, dispatch_uid="chanx.ext.channels.settings")
+
+
+class FromSettings(Generic[T]):
+    """A class attribute whose value is ``CHANX[key]`` (or its default).
+
+    The first read replaces the descriptor on its class by the value itself, so later
+    reads are plain attribute reads; a change of ``CHANX`` puts the descriptor back.
     Assigning a plain value to the same name on a subclass replaces it for that subclass.
     """
 
-    __slots__ = ("key",)
+    __slots__ = ("key", "name", "owner")
 
     def __init__(self, key: str) -> None:
         if key not in DEFAULTS:
             raise ValueError(f"unknown CHANX key {key!r}")
         self.key = key
+        self.owner: type | None = None
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner, self.name = owner, name
+        _descriptors.append(self)
 
     @overload
     def __get__(self, instance: None, owner: type) -> T: ...
@@ -82,7 +118,14 @@ class FromSettings(Generic[T]):
     def __get__(self, instance: object, owner: type | None = None) -> T: ...
     def __get__(self, instance: object, owner: type | None = None) -> T:
         value: T = chanx_setting(self.key)
+        if self.owner is not None:
+            setattr(self.owner, self.name, value)
         return value
+
+    def reinstall(self) -> None:
+        """Put the descriptor back on its class (the value is read again when used)."""
+        if self.owner is not None:
+            setattr(self.owner, self.name, self)
 
     def __repr__(self) -> str:
         return f"<from CHANX[{self.key!r}]>"
