@@ -20,10 +20,9 @@ from examples.fastapi_chat.messages import (
     RoomMessage,
     WhoAmIMessage,
 )
-from tests.fastapi.conftest import PrivateRedis
 from tests.fastapi.servers import UvicornServer
-from tests.fastapi.socket_client import SocketCommunicator
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, PrivateRedis, free_port
+from tests.socket_client import SocketCommunicator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 

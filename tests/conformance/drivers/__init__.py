@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from chanx.core.layer import GroupLayer
+from chanx.core.types import ASGIApp
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
 from chanx.testing.base import BaseCommunicator
@@ -32,6 +34,11 @@ class Driver(ABC):
     async def running(self) -> AsyncIterator[None]:
         """Build a fresh application (and layer) for one test."""
         yield
+
+    def app_with_layer(self, layer: GroupLayer) -> ASGIApp:
+        """The behaviours on a fresh app bound to ``layer`` (core's Redis layer, say), for
+        adapters whose apps take a chanx layer; the Redis suite runs on those."""
+        raise NotImplementedError(f"{self.name} apps do not take a chanx layer")
 
     @abstractmethod
     def communicator(self, path: str, headers: Mapping[str, str] | None = None) -> BaseCommunicator:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from starlette.routing import Router, WebSocketRoute
 
+from chanx.core.binding import LayerMiddleware
+from chanx.core.layer import GroupLayer
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
@@ -31,6 +33,18 @@ class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
+def build_router() -> Router:
+    """The behaviours' ``as_asgi()`` apps on a Starlette router (no layer of its own: the
+    core's default in-memory layer, unless wrapped in a ``LayerMiddleware``)."""
+    return Router(
+        routes=[
+            WebSocketRoute(ECHO_PATH, EchoConsumer.as_asgi()),
+            WebSocketRoute(ROOM_PATH, RoomConsumer.as_asgi()),
+            WebSocketRoute(AUTH_PATH, AuthConsumer.as_asgi()),
+        ]
+    )
+
+
 class ASGIDriver(Driver):
     name = "asgi"
     echo = EchoConsumer
@@ -38,13 +52,10 @@ class ASGIDriver(Driver):
     auth = AuthConsumer
 
     def __init__(self) -> None:
-        self.app = Router(
-            routes=[
-                WebSocketRoute(ECHO_PATH, EchoConsumer.as_asgi()),
-                WebSocketRoute(ROOM_PATH, RoomConsumer.as_asgi()),
-                WebSocketRoute(AUTH_PATH, AuthConsumer.as_asgi()),
-            ]
-        )
+        self.app = build_router()
+
+    def app_with_layer(self, layer: GroupLayer) -> LayerMiddleware:
+        return LayerMiddleware(build_router(), layer)
 
     def communicator(
         self, path: str, headers: Mapping[str, str] | None = None

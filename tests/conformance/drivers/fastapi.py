@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from chanx.core.layer import GroupLayer
 from chanx.ext.fastapi import AsyncJsonWebsocketConsumer, configure_layer
 from chanx.ext.fastapi.testing import lifespan
 from chanx.testing import WebsocketCommunicator
@@ -34,12 +35,11 @@ class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
-def build_app(configure: bool = True) -> FastAPI:
+def build_app(layer: GroupLayer | None = None) -> FastAPI:
     """Echo mounted on the app; room and auth on an APIRouter included with a prefix;
-    an in-memory layer of the app's own unless ``configure`` is false."""
+    ``layer`` bound to the app (default: an in-memory layer of its own)."""
     app = FastAPI()
-    if configure:
-        configure_layer(app)
+    configure_layer(app, layer)
     app.add_api_websocket_route(ECHO_PATH, EchoConsumer.as_endpoint())
     router = APIRouter()
     router.add_api_websocket_route(ROOM_PATH.removeprefix("/ws"), RoomConsumer.as_endpoint())
@@ -56,6 +56,9 @@ class FastAPIDriver(Driver):
 
     def __init__(self) -> None:
         self.app: FastAPI | None = None
+
+    def app_with_layer(self, layer: GroupLayer) -> FastAPI:
+        return build_app(layer)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 
+from chanx.core.layer import GroupLayer
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin
 from chanx.ext.litestar.testing import lifespan, memory_channels
 from chanx.testing import WebsocketCommunicator
@@ -34,8 +35,11 @@ class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
-def create_app(channels: ChannelsPlugin | None = None, prefix: str = "chanx.") -> Litestar:
-    """The behaviours on one app (``channels`` defaults to an in-memory backend)."""
+def create_app(
+    channels: ChannelsPlugin | None = None, prefix: str = "chanx.", layer: GroupLayer | None = None
+) -> Litestar:
+    """The behaviours on one app: groups over ``channels`` (default: an in-memory
+    backend), or over ``layer`` (another chanx layer, no ChannelsPlugin) when given."""
     return Litestar(
         route_handlers=[
             EchoConsumer.as_route_handler(ECHO_PATH),
@@ -43,7 +47,9 @@ def create_app(channels: ChannelsPlugin | None = None, prefix: str = "chanx.") -
             RoomConsumer.as_route_handler(ROOM_PATH.replace("{room}", "{room:str}")),
             AuthConsumer.as_route_handler(AUTH_PATH),
         ],
-        plugins=[channels or memory_channels(), ChanxPlugin(prefix=prefix)],
+        plugins=[ChanxPlugin(layer=layer)]
+        if layer is not None
+        else [channels or memory_channels(), ChanxPlugin(prefix=prefix)],
     )
 
 
@@ -52,6 +58,9 @@ class LitestarDriver(Driver):
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
+
+    def app_with_layer(self, layer: GroupLayer) -> Litestar:
+        return create_app(layer=layer)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -49,14 +49,20 @@ class ConsumerApp:
 
 
 async def run_consumer(
-    consumer: AsyncJsonWebsocketConsumer, scope: Scope, receive: ASGIReceive, send: ASGISend
+    consumer: AsyncJsonWebsocketConsumer,
+    scope: Scope,
+    receive: ASGIReceive,
+    send: ASGISend,
+    gone: tuple[type[BaseException], ...] = (OSError,),
 ) -> None:
-    """Drive ``consumer`` over one ASGI websocket connection until it ends."""
+    """Drive ``consumer`` over one ASGI websocket connection until it ends. ``gone``:
+    what ``send`` raises once the client has gone (frameworks that wrap ``send`` add
+    their own exceptions)."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return
     consumer.scope = scope
-    consumer.transport = ASGITransport(send)
+    consumer.transport = ASGITransport(send, gone)
     code = 1006
     try:
         if not await consumer.handle_connect():

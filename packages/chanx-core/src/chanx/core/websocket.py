@@ -22,16 +22,24 @@ from pydantic import TypeAdapter, ValidationError
 
 from chanx.constants import (
     AUTH_FAILURE_CLOSE_BASE,
+    CLOSE_LAYER_UNAVAILABLE,
     DEFAULT_MAX_MESSAGE_SIZE,
     EVENT_ACTION_COMPLETE,
     GROUP_ACTION_COMPLETE,
     MESSAGE_ACTION_COMPLETE,
 )
 from chanx.core.auth import Authenticator, AuthResult
+from chanx.core.binding import current_layer
 from chanx.core.decorators import ws_handler
 from chanx.core.handlers import Handler, HandlerTable, union_adapter
-from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage
-from chanx.core.memory import default_layer
+from chanx.core.layer import (
+    Envelope,
+    EventEnvelope,
+    GroupLayer,
+    GroupMessage,
+    LayerUnavailable,
+    OutageLog,
+)
 from chanx.core.observe import current_observer
 from chanx.core.sync import call_sync
 from chanx.core.transport import ConnectionGone, Transport
@@ -61,6 +69,8 @@ _EVENT_COMPLETE = json.dumps(
     {"action": EVENT_ACTION_COMPLETE, "payload": None}, separators=(",", ":")
 )
 
+_outages = OutageLog()
+
 # Validation errors that mean "this frame is not a chanx message": logged, never answered.
 _NOT_A_MESSAGE = {
     "json_invalid": "not valid JSON",
@@ -89,8 +99,8 @@ class AsyncJsonWebsocketConsumer:
       them, e.g. from ``self.path_params``);
     * ``authenticator``: an :class:`~chanx.core.auth.Authenticator` (or override
       :meth:`authenticate`);
-    * ``layer``: the :class:`~chanx.core.layer.GroupLayer`; the process-wide in-memory
-      layer when unset.
+    * ``layer``: the :class:`~chanx.core.layer.GroupLayer`; when unset, the layer bound
+      to the app (see :mod:`chanx.core.binding`), else the process-wide in-memory layer.
     """
 
     send_completion: ClassVar[bool] = False
@@ -241,8 +251,10 @@ class AsyncJsonWebsocketConsumer:
 
     @classmethod
     def get_layer(cls) -> GroupLayer:
-        """The layer this consumer class uses (``layer``, else the in-memory default)."""
-        return cls.layer if cls.layer is not None else default_layer()
+        """The layer this consumer class uses: ``layer`` when set, else the one bound to
+        the app serving the code running now or of the one running app (see
+        :mod:`chanx.core.binding`), else the process-wide in-memory layer."""
+        return cls.layer if cls.layer is not None else current_layer(cls)
 
     @classmethod
     async def broadcast_event(
@@ -334,6 +346,10 @@ class AsyncJsonWebsocketConsumer:
                 await self._send_authentication(result)
             await self.post_authentication()
             return True
+        except LayerUnavailable as exc:
+            _outages.note("connect", exc)
+            await self.transport.close(CLOSE_LAYER_UNAVAILABLE)
+            return False
         except Exception:
             logger.exception("connect failed")
             await self.transport.close(1011)
@@ -430,6 +446,8 @@ class AsyncJsonWebsocketConsumer:
                 await self._run(handler, message)
         except ConnectionGone:
             raise
+        except LayerUnavailable as exc:
+            await self._layer_unavailable(handler, exc)
         except Exception:
             logger.exception("handler %s failed on %r", handler.name, message.action)
             await self.send_message(_error("Internal server error", "internal_error"))
@@ -485,11 +503,17 @@ class AsyncJsonWebsocketConsumer:
             await self._run(handler, event)
         except ConnectionGone:
             raise
+        except LayerUnavailable as exc:
+            await self._layer_unavailable(handler, exc)
         except Exception:
             logger.exception("event handler %s failed on %r", handler.name, envelope.action)
             await self.send_message(_error("Internal server error", "internal_error"))
         if self.send_completion:
             await self.transport.send_text(_EVENT_COMPLETE)
+
+    async def _layer_unavailable(self, handler: Handler, exc: LayerUnavailable) -> None:
+        _outages.note(f"handler {handler.name}", exc)
+        await self.send_message(_error("Group layer unavailable", "layer_unavailable"))
 
     async def _invalid_frame(self, exc: ValidationError, text: str) -> None:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)

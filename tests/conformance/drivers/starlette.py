@@ -1,0 +1,79 @@
+"""The Starlette mount: consumers' ``as_route()`` on the app and under a ``Mount``, each
+test with a fresh app, its own in-memory layer, and its lifespan running."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from chanx.core.layer import GroupLayer
+from chanx.ext.starlette import AsyncJsonWebsocketConsumer, configure_layer
+from chanx.testing import WebsocketCommunicator, lifespan
+from tests.conformance.behaviours import (
+    AUTH_PATH,
+    ECHO_PATH,
+    ROOM_PATH,
+    AuthBehaviour,
+    EchoBehaviour,
+    RoomBehaviour,
+)
+from tests.conformance.drivers import Driver
+
+
+class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
+    pass
+
+
+class RoomConsumer(RoomBehaviour, AsyncJsonWebsocketConsumer):
+    pass
+
+
+class AuthConsumer(AuthBehaviour, AsyncJsonWebsocketConsumer):
+    pass
+
+
+def build_app(layer: GroupLayer | None = None) -> Starlette:
+    """Echo on the app; room and auth under ``Mount("/ws")``; ``layer`` bound to the app
+    (default: an in-memory layer of its own)."""
+    mounted = [
+        RoomConsumer.as_route(ROOM_PATH.removeprefix("/ws")),
+        AuthConsumer.as_route(AUTH_PATH.removeprefix("/ws")),
+    ]
+    app = Starlette(routes=[EchoConsumer.as_route(ECHO_PATH), Mount("/ws", routes=mounted)])
+    configure_layer(app, layer)
+    return app
+
+
+class StarletteDriver(Driver):
+    name = "starlette"
+    echo = EchoConsumer
+    room = RoomConsumer
+    auth = AuthConsumer
+
+    def __init__(self) -> None:
+        self.app: Starlette | None = None
+
+    def app_with_layer(self, layer: GroupLayer) -> Starlette:
+        return build_app(layer)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        app = build_app()
+        async with lifespan(app):
+            self.app = app
+            try:
+                yield
+            finally:
+                self.app = None
+
+    def communicator(
+        self, path: str, headers: Mapping[str, str] | None = None
+    ) -> WebsocketCommunicator:
+        assert self.app is not None, "use the driver inside running()"
+        return WebsocketCommunicator(self.app, path, headers=headers)
+
+
+DRIVER = StarletteDriver()
