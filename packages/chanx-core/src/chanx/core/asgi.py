@@ -17,7 +17,7 @@ logger = logging.getLogger("chanx.asgi")
 class ConsumerApp:
     """An ASGI application that runs one ``consumer_class`` instance per connection.
 
-    Mount it on any ASGI router: ``app.add_websocket_route("/ws", Chat.as_asgi())`` on
+    Mount it on any ASGI router: ``WebSocketRoute("/ws", Chat.as_asgi())`` on
     Starlette/FastAPI, a ``URLRouter`` entry, or call it directly. HTTP requests get
     ``426 Upgrade Required``.
     """

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -39,14 +39,15 @@ class OutageLog:
     """Logs an unreachable layer as one warning per ``interval`` seconds (with how many
     more failures it stood for), not a line or a traceback per message."""
 
-    def __init__(self, interval: float = 10.0) -> None:
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
+        self.clock = clock
         self._quiet_until = float("-inf")
         self._since = 0
 
     def note(self, what: str, exc: BaseException) -> None:
         """Record one failure of ``what`` (a handler, a connection) caused by ``exc``."""
-        now = time.monotonic()
+        now = self.clock()
         if now < self._quiet_until:
             self._since += 1
             logger.debug("%s: the group layer is unavailable (%s)", what, exc)

@@ -45,8 +45,8 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
 
     @classmethod
     def as_endpoint(cls) -> ConsumerEndpoint:
-        """A Starlette websocket endpoint serving this consumer (one instance per
-        connection), for ``WebSocketRoute`` or ``app.add_websocket_route``."""
+        """The ASGI endpoint serving this consumer (one instance per connection), for a
+        ``WebSocketRoute`` of your own or ``app.router.add_websocket_route``."""
         return ConsumerEndpoint(cls)
 
     @classmethod
@@ -99,6 +99,6 @@ def checked(consumer_class: Any, base: type[T]) -> type[T]:
         where = base.__module__.rsplit(".", 1)[0]
         raise TypeError(
             f"{consumer_class!r} is not a {where}.{base.__name__}; mount a core consumer "
-            "with app.add_websocket_route(path, Consumer.as_asgi())"
+            "as a plain ASGI app: WebSocketRoute(path, Consumer.as_asgi())"
         )
     return consumer_class
