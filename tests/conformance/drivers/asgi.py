@@ -1,15 +1,13 @@
-"""The plain ASGI mount: core consumers' ``as_asgi()`` on a Starlette router."""
+"""The plain ASGI mount: core consumers' ``as_asgi()`` on a Starlette router (the core's
+default in-memory layer; bound to a layer with ``LayerMiddleware`` on Redis)."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from starlette.routing import Router, WebSocketRoute
 
 from chanx.core.binding import LayerMiddleware
 from chanx.core.layer import GroupLayer
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
-from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
     ECHO_PATH,
@@ -18,7 +16,7 @@ from tests.conformance.behaviours import (
     EchoBehaviour,
     RoomBehaviour,
 )
-from tests.conformance.drivers import Driver
+from tests.conformance.drivers import AppDriver
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -45,22 +43,15 @@ def build_router() -> Router:
     )
 
 
-class ASGIDriver(Driver):
+class ASGIDriver(AppDriver):
     name = "asgi"
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
 
-    def __init__(self) -> None:
-        self.app = build_router()
-
-    def app_with_layer(self, layer: GroupLayer) -> LayerMiddleware:
-        return LayerMiddleware(build_router(), layer)
-
-    def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
-    ) -> WebsocketCommunicator:
-        return WebsocketCommunicator(self.app, path, headers=headers)
+    def build_app(self, layer: GroupLayer | None = None) -> Router | LayerMiddleware:
+        router = build_router()
+        return router if layer is None else LayerMiddleware(router, layer)
 
 
 DRIVER = ASGIDriver()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 
 from chanx.core.layer import GroupLayer
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin
-from chanx.ext.litestar.testing import lifespan, memory_channels
-from chanx.testing import WebsocketCommunicator
+from chanx.ext.litestar.testing import memory_channels
 from tests.conformance.behaviours import (
     AUTH_PATH,
     ECHO_PATH,
@@ -20,7 +16,7 @@ from tests.conformance.behaviours import (
     EchoBehaviour,
     RoomBehaviour,
 )
-from tests.conformance.drivers import Driver
+from tests.conformance.drivers import AppDriver
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -53,25 +49,14 @@ def create_app(
     )
 
 
-class LitestarDriver(Driver):
+class LitestarDriver(AppDriver):
     name = "litestar"
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
 
-    def app_with_layer(self, layer: GroupLayer) -> Litestar:
+    def build_app(self, layer: GroupLayer | None = None) -> Litestar:
         return create_app(layer=layer)
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        async with lifespan(create_app()) as app:
-            self.app = app
-            yield
-
-    def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
-    ) -> WebsocketCommunicator:
-        return WebsocketCommunicator(self.app, path, headers=headers)
 
 
 DRIVER = LitestarDriver()

@@ -3,15 +3,11 @@ test with a fresh app, its own in-memory layer, and its lifespan running."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from chanx.core.layer import GroupLayer
 from chanx.ext.starlette import AsyncJsonWebsocketConsumer, configure_layer
-from chanx.testing import WebsocketCommunicator, lifespan
 from tests.conformance.behaviours import (
     AUTH_PATH,
     ECHO_PATH,
@@ -20,7 +16,7 @@ from tests.conformance.behaviours import (
     EchoBehaviour,
     RoomBehaviour,
 )
-from tests.conformance.drivers import Driver
+from tests.conformance.drivers import AppDriver
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -47,33 +43,14 @@ def build_app(layer: GroupLayer | None = None) -> Starlette:
     return app
 
 
-class StarletteDriver(Driver):
+class StarletteDriver(AppDriver):
     name = "starlette"
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
 
-    def __init__(self) -> None:
-        self.app: Starlette | None = None
-
-    def app_with_layer(self, layer: GroupLayer) -> Starlette:
+    def build_app(self, layer: GroupLayer | None = None) -> Starlette:
         return build_app(layer)
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        app = build_app()
-        async with lifespan(app):
-            self.app = app
-            try:
-                yield
-            finally:
-                self.app = None
-
-    def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
-    ) -> WebsocketCommunicator:
-        assert self.app is not None, "use the driver inside running()"
-        return WebsocketCommunicator(self.app, path, headers=headers)
 
 
 DRIVER = StarletteDriver()

@@ -452,13 +452,16 @@ class RedisGroupLayer:
             except Exception as exc:
                 if down_since is None:
                     down_since = loop.time()
+                    # One line: a dropped connection also surfaces as other errors
+                    # (uvloop's RuntimeError on a closed transport); details at DEBUG.
                     logger.warning(
-                        "lost the Redis connection at %s (%s); reconnecting. Messages "
+                        "lost the Redis connection at %s (%s: %s); reconnecting. Messages "
                         "published until the resubscription are lost for this process",
                         self.safe_url,
+                        type(exc).__name__,
                         exc,
-                        exc_info=not isinstance(exc, (RedisError, OSError)),
                     )
+                    logger.debug("the Redis connection failed with", exc_info=True)
                 await self._drop_pubsub()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.reconnect_max_delay)

@@ -199,6 +199,12 @@ class AsyncJsonWebsocketConsumer:
         }
 
     @property
+    def auth(self) -> Any:
+        """The credentials authentication middleware put in ``scope["auth"]`` (Starlette's
+        ``AuthCredentials``, Litestar's ``connection.auth``); ``None`` without."""
+        return self.scope.get("auth")
+
+    @property
     def joined_groups(self) -> tuple[str, ...]:
         """The groups this connection is in now."""
         return tuple(self._joined)

@@ -271,7 +271,9 @@ class ChannelsPluginLayer:
     def _plugin_stopped_reading(self, reader: asyncio.Task[Any]) -> None:
         if not self._running or reader.cancelled() or self._loop is None:
             return  # the app is shutting down
-        self.failure = f"the ChannelsPlugin stopped reading its backend ({reader.exception()!r})"
+        error = reader.exception()
+        why = f"{type(error).__name__}: {error}" if error else "its event stream ended"
+        self.failure = f"the ChannelsPlugin stopped reading its backend ({why})"
         logger.error(
             "%s: closing this process's %d chanx connections with code %d and refusing new "
             "ones; restart the process (or use chanx.core.redis.RedisGroupLayer, which "

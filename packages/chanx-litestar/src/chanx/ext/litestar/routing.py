@@ -147,8 +147,8 @@ async def serve(
     scope[STARTED_KEY] = True
     consumer = consumer_class()
     consumer.websocket = socket
+    consumer.scope = scope  # on_connect may read self.auth, self.headers, ...
     consumer.user = scope.get("user")
-    consumer.auth = scope.get("auth")
     try:
         await consumer.on_connect(**on_connect_kwargs)
     except HTTPException as exc:

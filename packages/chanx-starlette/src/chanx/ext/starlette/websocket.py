@@ -37,11 +37,6 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
     """
 
     websocket: WebSocket
-    auth: Any
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.auth = None
 
     @classmethod
     def as_endpoint(cls) -> ConsumerEndpoint:
@@ -88,7 +83,6 @@ async def serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> N
     """Run one connection of ``consumer`` over a Starlette ``WebSocket`` until it ends."""
     consumer.websocket = websocket
     consumer.user = websocket.scope.get("user")
-    consumer.auth = websocket.scope.get("auth")
     await run_consumer(consumer, websocket.scope, websocket.receive, websocket.send, GONE)
 
 
