@@ -26,7 +26,7 @@ FRAMEWORKS = ["asgi", "fastapi", "litestar", "channels"]
 SCENARIOS = ["inproc", "e2e", "fanout", "memory"]
 SERVERS: dict[str, list[str]] = {"channels": ["uvicorn", "daphne"]}
 """Servers per framework for the end-to-end scenario (uvicorn when not listed)."""
-REDIS_FRAMEWORKS = {"fastapi", "litestar", "channels"}
+REDIS_FRAMEWORKS = {"asgi", "fastapi", "litestar", "channels"}
 """Frameworks whose apps have a Redis layer (fan-out across two processes)."""
 
 

@@ -26,9 +26,9 @@ from starlette.routing import Router, WebSocketRoute
 
 from chanx.core.layer import Envelope, GroupLayer, GroupMessage
 from chanx.core.memory import InMemoryGroupLayer
+from chanx.core.redis import RedisGroupLayer
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
 from chanx.ext.fastapi import AsyncJsonWebsocketConsumer, DependencyAuthenticator
-from chanx.ext.fastapi.redis import RedisGroupLayer
 from chanx.messages.incoming import PingMessage
 from chanx.testing import WebsocketCommunicator
 

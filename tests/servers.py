@@ -160,3 +160,27 @@ def private_redis(port: int | None = None) -> Iterator[tuple[int, Server]]:
     port = port or free_port()
     with server(redis_args(port), REDIS_READY) as started:
         yield port, started
+
+
+class PrivateRedis:
+    """A redis-server of one test's own (never the shared one), to kill and restart on
+    the same port at will."""
+
+    def __init__(self, *extra_args: str) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.extra_args = list(extra_args)
+        self.server: Server | None = None
+
+    def start(self) -> None:
+        """Start it and return once it accepts connections."""
+        assert self.server is None
+        self.server = Server([*redis_args(self.port), *self.extra_args])
+        self.server.wait_for(REDIS_READY)
+
+    def stop(self) -> None:
+        """``kill -9``: no goodbye to its clients, nothing flushed."""
+        server, self.server = self.server, None
+        if server is not None:
+            server.kill()
+            server.stop()

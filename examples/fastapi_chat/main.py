@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, status
 
+from chanx.core.layer import LayerUnavailable
 from chanx.ext.fastapi import app_layer, asyncapi_docs, configure_layer
 from examples.fastapi_chat.auth import User, get_current_user
 from examples.fastapi_chat.consumers import (
@@ -26,14 +27,6 @@ from examples.fastapi_chat.messages import (
     AnnouncementPayload,
     NotificationEvent,
 )
-
-try:
-    from chanx.ext.fastapi.redis import RedisLayerError
-except ImportError:  # installed without the redis extra
-
-    class RedisLayerError(Exception):  # type: ignore[no-redef]
-        pass
-
 
 websockets = APIRouter(prefix="/ws")
 websockets.add_api_websocket_route("/chat", ChatConsumer.as_endpoint())
@@ -53,7 +46,7 @@ async def announce(room: str, body: AnnouncementPayload) -> dict[str, str]:
     """Send an announcement to everyone in a room (every worker)."""
     try:
         await RoomChatConsumer.broadcast_event(AnnouncementEvent(payload=body), room_group(room))
-    except RedisLayerError as exc:
+    except LayerUnavailable as exc:
         raise unavailable(exc) from exc
     return {"sent": room}
 
@@ -63,7 +56,7 @@ def announce_sync(room: str, body: AnnouncementPayload) -> dict[str, str]:
     """The same from a sync endpoint (FastAPI runs it in its threadpool)."""
     try:
         RoomChatConsumer.broadcast_event_sync(AnnouncementEvent(payload=body), room_group(room))
-    except RedisLayerError as exc:
+    except LayerUnavailable as exc:
         raise unavailable(exc) from exc
     return {"sent": room}
 
@@ -98,7 +91,7 @@ async def notify_user(
     event = NotificationEvent(payload=AnnouncementPayload(text=f"{sender.username}: {body.text}"))
     try:
         await MembersConsumer.broadcast_event(event, user_group(username))
-    except RedisLayerError as exc:
+    except LayerUnavailable as exc:
         raise unavailable(exc) from exc
     return {"sent": username}
 
@@ -108,7 +101,7 @@ async def notify_connection(channel_name: str, body: AnnouncementPayload) -> dic
     """A notice to one connection, by the channel name it learnt from ``whoami``."""
     try:
         await MembersConsumer.send_event(NotificationEvent(payload=body), channel_name)
-    except RedisLayerError as exc:
+    except LayerUnavailable as exc:
         raise unavailable(exc) from exc
     return {"sent": channel_name}
 

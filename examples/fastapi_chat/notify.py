@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from chanx.core.redis import RedisGroupLayer
 from chanx.ext.fastapi import bind_layer
-from chanx.ext.fastapi.redis import RedisGroupLayer
 from examples.fastapi_chat.consumers import RoomChatConsumer, room_group
 from examples.fastapi_chat.messages import AnnouncementEvent, AnnouncementPayload
 

@@ -36,10 +36,12 @@ def conformance_apps() -> dict[str, Any]:
     from tests.conformance.drivers.channels import channels_application
     from tests.conformance.drivers.fastapi import build_app
     from tests.conformance.drivers.litestar import create_app
+    from tests.conformance.drivers.starlette import build_app as build_starlette_app
 
     return {
-        "conformance_asgi": ASGI.app,
+        "conformance_asgi": ASGI.build_app(),
         "conformance_fastapi": build_app(),
+        "conformance_starlette": build_starlette_app(),
         "conformance_litestar": create_app(),
         "conformance_channels": channels_application(),
     }

@@ -7,9 +7,12 @@ import types
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from chanx.constants import GROUP_ACTION_COMPLETE
 from chanx.core.groups import group_name
-from chanx.testing import WebsocketCommunicator
+from chanx.core.redis import RedisGroupLayer
+from chanx.testing import WebsocketCommunicator, lifespan
 from tests.docs.fences import fences
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +44,7 @@ async def test_readme_example_and_its_test() -> None:
 
 
 async def test_asgi_quick_start() -> None:
-    chat_block, router_block, origins_block = python_blocks("docs/asgi.md")
+    chat_block, router_block, origins_block, _ = python_blocks("docs/asgi.md")
     chat = run_as_module("asgi_quick_start", chat_block)
     app, say, text = chat["app"], chat["SayMessage"], chat["Text"]
     async with WebsocketCommunicator(app, "/") as first, WebsocketCommunicator(app, "/") as other:
@@ -65,9 +68,42 @@ async def test_asgi_quick_start() -> None:
         await comm.disconnect()
 
 
-async def test_core_package_readme() -> None:
-    [block] = python_blocks("packages/chanx-core/README.md")
+@pytest.mark.redis
+async def test_core_package_readme(redis_url: str, prefix: str) -> None:
+    block, redis_block = python_blocks("packages/chanx-core/README.md")
     echo = run_as_module("core_readme", block)
     async with WebsocketCommunicator(echo["app"], "/") as comm:
         await comm.send_message(echo["EchoMessage"](payload=echo["Text"](text="hi")))
         assert await comm.receive_json() == {"action": "echo_reply", "payload": {"text": "hi"}}
+    exec(with_redis(redis_block, redis_url, prefix), echo)
+    async with lifespan(echo["scaled"]), WebsocketCommunicator(echo["scaled"], "/") as comm:
+        assert comm.tracker is not None
+        assert comm.tracker.consumer is not None
+        assert isinstance(comm.tracker.consumer.get_layer(), RedisGroupLayer)
+
+
+@pytest.mark.redis
+async def test_asgi_redis_section(redis_url: str, prefix: str) -> None:
+    chat_block, _, _, redis_block = python_blocks("docs/asgi.md")
+    chat = run_as_module("asgi_redis_chat", chat_block)
+    apps = []
+    for _ in range(2):  # two "processes"
+        exec(with_redis(redis_block, redis_url, prefix), chat)
+        apps.append(chat["app"])
+    async with (
+        lifespan(apps[0]),
+        lifespan(apps[1]),
+        WebsocketCommunicator(apps[0], "/ws/room/kitchen") as first,
+        WebsocketCommunicator(apps[1], "/ws/room/kitchen") as second,
+    ):
+        await first.send_message(chat["SayMessage"](payload=chat["Text"](text="hi")))
+        [line] = await second.receive_all_messages(stop_action=GROUP_ACTION_COMPLETE)
+        assert line.action == "line"
+
+
+def with_redis(block: str, redis_url: str, prefix: str) -> str:
+    """A snippet with the shared test Redis and a prefix of the test's own."""
+    source = block.replace('"redis://localhost:6379/0"', repr(redis_url))
+    if "prefix=" in source:
+        return source.replace('prefix="chat"', f"prefix={prefix!r}")
+    return source.replace(repr(redis_url), f"{redis_url!r}, prefix={prefix!r}")

@@ -17,9 +17,10 @@ from tests.servers import Server, free_port, python
 pytestmark = pytest.mark.e2e
 
 APPS = {
-    "asgi": ["tests.conformance.drivers.asgi:DRIVER.app"],
+    "asgi": ["--factory", "tests.conformance.drivers.asgi:build_router"],
     "fastapi": ["--factory", "tests.conformance.drivers.fastapi:build_app"],
     "litestar": ["--factory", "tests.conformance.drivers.litestar:create_app"],
+    "starlette": ["--factory", "tests.conformance.drivers.starlette:build_app"],
 }
 EVIL = "http://evil.example"
 COOKIE = {"cookie": "session=alice-token"}

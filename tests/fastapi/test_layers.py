@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
+from chanx.core.binding import running_bindings
 from chanx.core.layer import Envelope
 from chanx.core.memory import InMemoryGroupLayer, default_layer
 from chanx.ext.fastapi import (
@@ -21,7 +22,6 @@ from chanx.ext.fastapi import (
     configure_layer,
     current_layer,
 )
-from chanx.ext.fastapi.layers import _running
 from chanx.ext.fastapi.testing import lifespan
 from chanx.testing import WebsocketCommunicator
 from examples.fastapi_chat.consumers import MembersConsumer, RoomChatConsumer, room_group
@@ -51,7 +51,7 @@ def http(app: FastAPI) -> httpx.AsyncClient:
 @pytest.fixture(autouse=True)
 def nothing_left_running() -> Any:
     yield
-    assert not _running, f"a test left an app registered as running: {_running}"
+    assert not running_bindings(), f"a test left an app running: {running_bindings()}"
 
 
 async def test_two_apps_never_share_groups() -> None:

@@ -88,6 +88,15 @@ async def test_the_worker_reaches_a_server_through_redis(doc: dict[str, Any]) ->
             assert got == [line(payload=text(text="good night"))]
 
 
+def test_core_redis_layer_app_as_documented(doc: dict[str, Any]) -> None:
+    from chanx.core.redis import RedisGroupLayer
+    from chanx.ext.litestar import app_layer
+
+    layer = app_layer(doc["core_redis_app"])
+    assert isinstance(layer, RedisGroupLayer)
+    assert layer.prefix == "chat"
+
+
 async def test_the_package_readme_example_serves() -> None:
     [block] = python_blocks("packages/chanx-litestar/README.md")
     readme = run_as_module("litestar_readme", block)

@@ -195,7 +195,7 @@ async def test_class_level_senders_pick_the_app_of_the_request(two_apps: list[Li
         await on_a.receive_nothing()
 
         # Outside any request, with both apps mounting ChatConsumer: ambiguous, says so.
-        with pytest.raises(RuntimeError, match="2 running Litestar apps"):
+        with pytest.raises(RuntimeError, match="2 apps with their own chanx layer"):
             await ChatConsumer.broadcast_event(event("which?"), "users")
         with bind_layer(a):
             await ChatConsumer.broadcast_event(event("to a"), "users")

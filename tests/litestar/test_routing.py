@@ -102,7 +102,7 @@ async def test_mounted_on_a_router_with_injected_values(router_app: Litestar) ->
         await comm.send_message(Describe())
         [reply] = await comm.receive_all_messages()
     assert reply.payload == {  # type: ignore[attr-defined]
-        "socket_is_mine": None,  # on_connect runs before the engine takes the connection
+        "socket_is_mine": True,  # on_connect already has the scope (self.headers, self.auth)
         "socket_path": "/api/rooms/42/ws",
         "room_id": 42,  # converted by Litestar: the path parameter is an int
         "greeting": "hello",

@@ -1,8 +1,9 @@
-"""The four distributions share the ``chanx`` namespace: build their wheels, install them
+"""The five distributions share the ``chanx`` namespace: build their wheels, install them
 into a fresh environment, and prove every public import path resolves from there."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import sysconfig
@@ -13,7 +14,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DISTRIBUTIONS = ["chanx-core", "chanx-channels", "chanx-fastapi", "chanx-litestar"]
+DISTRIBUTIONS = [
+    "chanx-core",
+    "chanx-channels",
+    "chanx-fastapi",
+    "chanx-litestar",
+    "chanx-starlette",
+]
 PUBLIC_MODULES = [
     "chanx.constants",
     "chanx.messages.base",
@@ -21,6 +28,8 @@ PUBLIC_MODULES = [
     "chanx.messages.outgoing",
     "chanx.core.decorators",
     "chanx.core.websocket",
+    "chanx.core.binding",
+    "chanx.core.redis",
     "chanx.testing",
     "chanx.testing.contract",
     "chanx.asyncapi",
@@ -29,6 +38,7 @@ PUBLIC_MODULES = [
     "chanx.ext.fastapi.asyncapi",
     "chanx.ext.litestar",
     "chanx.ext.litestar.asyncapi",
+    "chanx.ext.starlette",
 ]
 
 
@@ -79,6 +89,27 @@ def test_adapters_pin_core_to_the_same_version(wheels: list[Path]) -> None:
         text = archive.read(metadata).decode()
         version = wheel.name.split("-")[1]
         assert f"Requires-Dist: chanx-core=={version}" in text, wheel.name
+
+
+def requirements(wheel: Path) -> set[str]:
+    """The names a wheel requires, extras left out: what installing it pulls in."""
+    archive = zipfile.ZipFile(wheel)
+    [metadata] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    found = set()
+    for line in archive.read(metadata).decode().splitlines():
+        if line.startswith("Requires-Dist: ") and "extra ==" not in line:
+            found.add(re.split(r"[ \[<>=!~;]", line.removeprefix("Requires-Dist: "))[0])
+    return found
+
+
+def test_adapters_pull_only_core_and_their_framework(wheels: list[Path]) -> None:
+    by_name = {w.name.split("-")[0].replace("_", "-"): w for w in wheels}
+    assert requirements(by_name["chanx-starlette"]) == {"chanx-core", "starlette"}
+    # FastAPI is Starlette: the Starlette adapter adds nothing FastAPI does not pull.
+    assert requirements(by_name["chanx-fastapi"]) == {"chanx-core", "chanx-starlette", "fastapi"}
+    assert requirements(by_name["chanx-litestar"]) == {"chanx-core", "litestar"}
+    core = requirements(by_name["chanx-core"])
+    assert "redis" not in core  # only with the extra: chanx-core[redis]
 
 
 def test_installed_wheels_resolve_every_public_import(wheels: list[Path], tmp_path: Path) -> None:

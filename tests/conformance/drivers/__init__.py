@@ -14,8 +14,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from chanx.core.groups import ANY_STRING, GroupNameRule
+from chanx.core.layer import GroupLayer
+from chanx.core.types import ASGIApp
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
+from chanx.testing import WebsocketCommunicator, lifespan
 from chanx.testing.base import BaseCommunicator
 
 
@@ -36,6 +39,11 @@ class Driver(ABC):
     async def running(self) -> AsyncIterator[None]:
         """Build a fresh application (and layer) for one test."""
         yield
+
+    def app_with_layer(self, layer: GroupLayer) -> ASGIApp:
+        """The behaviours on a fresh app bound to ``layer`` (core's Redis layer, say), for
+        adapters whose apps take a chanx layer; the Redis suite runs on those."""
+        raise NotImplementedError(f"{self.name} apps do not take a chanx layer")
 
     @abstractmethod
     def communicator(self, path: str, headers: Mapping[str, str] | None = None) -> BaseCommunicator:
@@ -59,6 +67,36 @@ class Driver(ABC):
         assert tracker is not None
         assert tracker.consumer is not None
         return tracker.consumer.channel_name
+
+
+class AppDriver(Driver):
+    """A driver for an adapter whose apps take a chanx layer: each test gets a fresh app
+    from :meth:`build_app`, its lifespan running."""
+
+    app: Any = None
+
+    @abstractmethod
+    def build_app(self, layer: GroupLayer | None = None) -> ASGIApp:
+        """The behaviours on a new app, bound to ``layer`` (default: the adapter's own)."""
+
+    def app_with_layer(self, layer: GroupLayer) -> ASGIApp:
+        return self.build_app(layer)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        app = self.build_app()
+        async with lifespan(app):
+            self.app = app
+            try:
+                yield
+            finally:
+                self.app = None
+
+    def communicator(
+        self, path: str, headers: Mapping[str, str] | None = None
+    ) -> WebsocketCommunicator:
+        assert self.app is not None, "use the driver inside running()"
+        return WebsocketCommunicator(self.app, path, headers=headers)
 
 
 def all_drivers() -> list[Any]:

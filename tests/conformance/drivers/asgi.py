@@ -1,13 +1,13 @@
-"""The plain ASGI mount: core consumers' ``as_asgi()`` on a Starlette router."""
+"""The plain ASGI mount: core consumers' ``as_asgi()`` on a Starlette router (the core's
+default in-memory layer; bound to a layer with ``LayerMiddleware`` on Redis)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from starlette.routing import Router, WebSocketRoute
 
+from chanx.core.binding import LayerMiddleware
+from chanx.core.layer import GroupLayer
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
-from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
     BROKEN_PATH,
@@ -18,7 +18,7 @@ from tests.conformance.behaviours import (
     EchoBehaviour,
     RoomBehaviour,
 )
-from tests.conformance.drivers import Driver
+from tests.conformance.drivers import AppDriver
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -37,27 +37,29 @@ class BrokenConsumer(BrokenBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
-class ASGIDriver(Driver):
+def build_router() -> Router:
+    """The behaviours' ``as_asgi()`` apps on a Starlette router (no layer of its own: the
+    core's default in-memory layer, unless wrapped in a ``LayerMiddleware``)."""
+    return Router(
+        routes=[
+            WebSocketRoute(ECHO_PATH, EchoConsumer.as_asgi()),
+            WebSocketRoute(ROOM_PATH, RoomConsumer.as_asgi()),
+            WebSocketRoute(AUTH_PATH, AuthConsumer.as_asgi()),
+            WebSocketRoute(BROKEN_PATH, BrokenConsumer.as_asgi()),
+        ]
+    )
+
+
+class ASGIDriver(AppDriver):
     name = "asgi"
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
     broken = BrokenConsumer
 
-    def __init__(self) -> None:
-        self.app = Router(
-            routes=[
-                WebSocketRoute(ECHO_PATH, EchoConsumer.as_asgi()),
-                WebSocketRoute(ROOM_PATH, RoomConsumer.as_asgi()),
-                WebSocketRoute(AUTH_PATH, AuthConsumer.as_asgi()),
-                WebSocketRoute(BROKEN_PATH, BrokenConsumer.as_asgi()),
-            ]
-        )
-
-    def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
-    ) -> WebsocketCommunicator:
-        return WebsocketCommunicator(self.app, path, headers=headers)
+    def build_app(self, layer: GroupLayer | None = None) -> Router | LayerMiddleware:
+        router = build_router()
+        return router if layer is None else LayerMiddleware(router, layer)
 
 
 DRIVER = ASGIDriver()

@@ -3,14 +3,10 @@ each test with a fresh app, its own in-memory layer, and its lifespan running.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-
 from fastapi import APIRouter, FastAPI
 
+from chanx.core.layer import GroupLayer
 from chanx.ext.fastapi import AsyncJsonWebsocketConsumer, configure_layer
-from chanx.ext.fastapi.testing import lifespan
-from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
     BROKEN_PATH,
@@ -21,7 +17,7 @@ from tests.conformance.behaviours import (
     EchoBehaviour,
     RoomBehaviour,
 )
-from tests.conformance.drivers import Driver
+from tests.conformance.drivers import AppDriver
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -40,12 +36,11 @@ class BrokenConsumer(BrokenBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
-def build_app(configure: bool = True) -> FastAPI:
+def build_app(layer: GroupLayer | None = None) -> FastAPI:
     """Echo mounted on the app; room and auth on an APIRouter included with a prefix;
-    an in-memory layer of the app's own unless ``configure`` is false."""
+    ``layer`` bound to the app (default: an in-memory layer of its own)."""
     app = FastAPI()
-    if configure:
-        configure_layer(app)
+    configure_layer(app, layer)
     app.add_api_websocket_route(ECHO_PATH, EchoConsumer.as_endpoint())
     router = APIRouter()
     router.add_api_websocket_route(ROOM_PATH.removeprefix("/ws"), RoomConsumer.as_endpoint())
@@ -55,31 +50,15 @@ def build_app(configure: bool = True) -> FastAPI:
     return app
 
 
-class FastAPIDriver(Driver):
+class FastAPIDriver(AppDriver):
     name = "fastapi"
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
     broken = BrokenConsumer
 
-    def __init__(self) -> None:
-        self.app: FastAPI | None = None
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        app = build_app()
-        async with lifespan(app):
-            self.app = app
-            try:
-                yield
-            finally:
-                self.app = None
-
-    def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
-    ) -> WebsocketCommunicator:
-        assert self.app is not None, "use the driver inside running()"
-        return WebsocketCommunicator(self.app, path, headers=headers)
+    def build_app(self, layer: GroupLayer | None = None) -> FastAPI:
+        return build_app(layer)
 
 
 DRIVER = FastAPIDriver()

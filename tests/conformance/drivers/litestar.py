@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 
+from chanx.core.layer import GroupLayer
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin
-from chanx.ext.litestar.testing import lifespan, memory_channels
-from chanx.testing import WebsocketCommunicator
+from chanx.ext.litestar.testing import memory_channels
 from tests.conformance.behaviours import (
     AUTH_PATH,
     BROKEN_PATH,
@@ -21,7 +18,7 @@ from tests.conformance.behaviours import (
     EchoBehaviour,
     RoomBehaviour,
 )
-from tests.conformance.drivers import Driver
+from tests.conformance.drivers import AppDriver
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -40,8 +37,11 @@ class BrokenConsumer(BrokenBehaviour, AsyncJsonWebsocketConsumer):
     pass
 
 
-def create_app(channels: ChannelsPlugin | None = None, prefix: str = "chanx.") -> Litestar:
-    """The behaviours on one app (``channels`` defaults to an in-memory backend)."""
+def create_app(
+    channels: ChannelsPlugin | None = None, prefix: str = "chanx.", layer: GroupLayer | None = None
+) -> Litestar:
+    """The behaviours on one app: groups over ``channels`` (default: an in-memory
+    backend), or over ``layer`` (another chanx layer, no ChannelsPlugin) when given."""
     return Litestar(
         route_handlers=[
             EchoConsumer.as_route_handler(ECHO_PATH),
@@ -50,27 +50,21 @@ def create_app(channels: ChannelsPlugin | None = None, prefix: str = "chanx.") -
             AuthConsumer.as_route_handler(AUTH_PATH),
             BrokenConsumer.as_route_handler(BROKEN_PATH),
         ],
-        plugins=[channels or memory_channels(), ChanxPlugin(prefix=prefix)],
+        plugins=[ChanxPlugin(layer=layer)]
+        if layer is not None
+        else [channels or memory_channels(), ChanxPlugin(prefix=prefix)],
     )
 
 
-class LitestarDriver(Driver):
+class LitestarDriver(AppDriver):
     name = "litestar"
     echo = EchoConsumer
     room = RoomConsumer
     auth = AuthConsumer
     broken = BrokenConsumer
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        async with lifespan(create_app()) as app:
-            self.app = app
-            yield
-
-    def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
-    ) -> WebsocketCommunicator:
-        return WebsocketCommunicator(self.app, path, headers=headers)
+    def build_app(self, layer: GroupLayer | None = None) -> Litestar:
+        return create_app(layer=layer)
 
 
 DRIVER = LitestarDriver()

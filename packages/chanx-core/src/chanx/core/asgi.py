@@ -17,7 +17,7 @@ logger = logging.getLogger("chanx.asgi")
 class ConsumerApp:
     """An ASGI application that runs one ``consumer_class`` instance per connection.
 
-    Mount it on any ASGI router: ``app.add_websocket_route("/ws", Chat.as_asgi())`` on
+    Mount it on any ASGI router: ``WebSocketRoute("/ws", Chat.as_asgi())`` on
     Starlette/FastAPI, a ``URLRouter`` entry, or call it directly. HTTP requests get
     ``426 Upgrade Required``.
     """
@@ -49,14 +49,20 @@ class ConsumerApp:
 
 
 async def run_consumer(
-    consumer: AsyncJsonWebsocketConsumer, scope: Scope, receive: ASGIReceive, send: ASGISend
+    consumer: AsyncJsonWebsocketConsumer,
+    scope: Scope,
+    receive: ASGIReceive,
+    send: ASGISend,
+    gone: tuple[type[BaseException], ...] = (OSError,),
 ) -> None:
-    """Drive ``consumer`` over one ASGI websocket connection until it ends."""
+    """Drive ``consumer`` over one ASGI websocket connection until it ends. ``gone``:
+    what ``send`` raises once the client has gone (frameworks that wrap ``send`` add
+    their own exceptions)."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return
     consumer.scope = scope
-    consumer.transport = ASGITransport(send)
+    consumer.transport = ASGITransport(send, gone)
     code = 1006
     try:
         if not await consumer.handle_connect():

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -32,6 +33,37 @@ class LayerUnavailable(ConnectionError):
     """The layer's backing service (Redis, a Channels layer's server, ...) cannot be
     reached. Layers raise a subclass of it from sends and joins; the engine answers a
     handler that hits it with an ``error`` of type ``layer_unavailable``."""
+
+
+class OutageLog:
+    """Logs an unreachable layer as one warning per ``interval`` seconds (with how many
+    more failures it stood for), not a line or a traceback per message."""
+
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.clock = clock
+        self._quiet_until = float("-inf")
+        self._since = 0
+
+    def note(self, what: str, exc: BaseException) -> None:
+        """Record one failure of ``what`` (a handler, a connection) caused by ``exc``."""
+        now = self.clock()
+        if now < self._quiet_until:
+            self._since += 1
+            logger.debug("%s: the group layer is unavailable (%s)", what, exc)
+            return
+        more = f"; {self._since} more since the last warning" if self._since else ""
+        logger.warning("%s: the group layer is unavailable (%s)%s", what, exc, more)
+        self._quiet_until, self._since = now + self.interval, 0
+
+    def reset(self) -> None:
+        """Forget the quiet period: the next failure is a warning again (for tests)."""
+        self._quiet_until, self._since = float("-inf"), 0
+
+
+outages = OutageLog()
+"""The process's outage log: the engine and the adapters note each failure there, so an
+outage is one warning per interval whichever connections hit it."""
 
 
 @dataclass(frozen=True, slots=True)

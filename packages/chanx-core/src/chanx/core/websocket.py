@@ -31,12 +31,19 @@ from chanx.constants import (
     MESSAGE_ACTION_COMPLETE,
 )
 from chanx.core.auth import Authenticator, AuthResult
+from chanx.core.binding import current_layer
 from chanx.core.decorators import ws_handler
 from chanx.core.escape import for_log
 from chanx.core.groups import InvalidGroupName, group_name_rule_of
 from chanx.core.handlers import Handler, HandlerTable, union_adapter
-from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage, LayerUnavailable
-from chanx.core.memory import default_layer
+from chanx.core.layer import (
+    Envelope,
+    EventEnvelope,
+    GroupLayer,
+    GroupMessage,
+    LayerUnavailable,
+)
+from chanx.core.layer import outages as layer_outages
 from chanx.core.observe import current_observer
 from chanx.core.origins import REFUSED_CLOSE_CODE, OriginPolicy, log_refusal, origin_refusal
 from chanx.core.sync import call_sync
@@ -67,6 +74,7 @@ _GROUP_COMPLETE = json.dumps(
 _EVENT_COMPLETE = json.dumps(
     {"action": EVENT_ACTION_COMPLETE, "payload": None}, separators=(",", ":")
 )
+
 
 # Validation errors that mean "this frame is not a chanx message": logged, never answered.
 _NOT_A_MESSAGE = {
@@ -100,8 +108,8 @@ class AsyncJsonWebsocketConsumer:
       refused;
     * ``authenticator``: an :class:`~chanx.core.auth.Authenticator` (or override
       :meth:`authenticate`);
-    * ``layer``: the :class:`~chanx.core.layer.GroupLayer`; the process-wide in-memory
-      layer when unset;
+    * ``layer``: the :class:`~chanx.core.layer.GroupLayer`; when unset, the layer bound
+      to the app (see :mod:`chanx.core.binding`), else the process-wide in-memory layer;
     * ``outgoing_messages``: message classes this consumer sends outside any handler
       (from ``post_authentication``, ``on_disconnect``, a task); handlers declare theirs
       with their return annotation and ``output_type``. The generated AsyncAPI document
@@ -209,6 +217,12 @@ class AsyncJsonWebsocketConsumer:
         }
 
     @property
+    def auth(self) -> Any:
+        """The credentials authentication middleware put in ``scope["auth"]`` (Starlette's
+        ``AuthCredentials``, Litestar's ``connection.auth``); ``None`` without."""
+        return self.scope.get("auth")
+
+    @property
     def joined_groups(self) -> tuple[str, ...]:
         """The groups this connection is in now."""
         return tuple(self._joined)
@@ -265,8 +279,10 @@ class AsyncJsonWebsocketConsumer:
 
     @classmethod
     def get_layer(cls) -> GroupLayer:
-        """The layer this consumer class uses (``layer``, else the in-memory default)."""
-        return cls.layer if cls.layer is not None else default_layer()
+        """The layer this consumer class uses: ``layer`` when set, else the one bound to
+        the app serving the code running now or of the one running app (see
+        :mod:`chanx.core.binding`), else the process-wide in-memory layer."""
+        return cls.layer if cls.layer is not None else current_layer(cls)
 
     @classmethod
     async def broadcast_event(
@@ -371,12 +387,9 @@ class AsyncJsonWebsocketConsumer:
             )
             await self.transport.close(CLOSE_INVALID_GROUP)
             return False
-        except LayerUnavailable:
-            code = CLOSE_LAYER_UNAVAILABLE
-            logger.exception(
-                "%s: connect failed, the group layer is unavailable (close %d)", name, code
-            )
-            await self.transport.close(code)
+        except LayerUnavailable as exc:
+            layer_outages.note(f"{name} closed a connection (close {CLOSE_LAYER_UNAVAILABLE})", exc)
+            await self.transport.close(CLOSE_LAYER_UNAVAILABLE)
             return False
         except Exception:
             logger.exception("%s: connect failed (close %d)", name, CLOSE_SERVER_ERROR)
@@ -488,6 +501,8 @@ class AsyncJsonWebsocketConsumer:
         except NotAMessage as exc:
             logger.error("%s", exc)
             await self.send_message(_error("Internal server error", "internal_error"))
+        except LayerUnavailable as exc:
+            await self._layer_unavailable(handler, exc)
         except Exception:
             logger.exception("handler %s failed on %r", handler.name, message.action)
             await self.send_message(_error("Internal server error", "internal_error"))
@@ -555,11 +570,17 @@ class AsyncJsonWebsocketConsumer:
         except NotAMessage as exc:
             logger.error("%s", exc)
             await self.send_message(_error("Internal server error", "internal_error"))
+        except LayerUnavailable as exc:
+            await self._layer_unavailable(handler, exc)
         except Exception:
             logger.exception("event handler %s failed on %r", handler.name, envelope.action)
             await self.send_message(_error("Internal server error", "internal_error"))
         if self.send_completion:
             await self.transport.send_text(_EVENT_COMPLETE)
+
+    async def _layer_unavailable(self, handler: Handler, exc: LayerUnavailable) -> None:
+        layer_outages.note(f"handler {handler.name}", exc)
+        await self.send_message(_error("Group layer unavailable", "layer_unavailable"))
 
     async def _invalid_frame(self, exc: ValidationError, text: str) -> None:
         errors = exc.errors(include_url=False, include_input=False)

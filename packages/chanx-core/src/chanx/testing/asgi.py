@@ -10,7 +10,14 @@ from urllib.parse import unquote, urlsplit
 
 from chanx.core.observe import current_observer
 from chanx.core.types import ASGIApp, Message, Scope
-from chanx.testing.base import DEFAULT_TIMEOUT, BaseCommunicator, Closed, ConsumerTracker, Frame
+from chanx.testing.base import (
+    DEFAULT_TIMEOUT,
+    BaseCommunicator,
+    Closed,
+    CommunicatorError,
+    ConsumerTracker,
+    Frame,
+)
 
 if TYPE_CHECKING:
     from chanx.core.websocket import AsyncJsonWebsocketConsumer
@@ -144,6 +151,23 @@ class WebsocketCommunicator(BaseCommunicator):
                 )
         if not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]
+
+
+class AuthenticatedCommunicator(WebsocketCommunicator):
+    """A communicator for a connection that must be admitted: :meth:`connect` (and
+    ``async with``) fails, saying why, unless the connection was accepted and
+    authenticated with a 2xx status. The credentials go where the app reads them
+    (``headers``, a cookie, the query string); adapters may offer more (FastAPI's connects
+    as a given user)."""
+
+    async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
+        """Connect, then fail (:class:`~chanx.testing.CommunicatorError`, saying why)
+        unless the connection was accepted and authenticated with a 2xx status."""
+        accepted, detail = await super().connect(timeout)
+        if not accepted:
+            raise CommunicatorError(f"the connection was not accepted (close code {detail})")
+        await self.assert_authenticated_status_ok(timeout)
+        return accepted, detail
 
 
 def build_scope(

@@ -45,6 +45,7 @@ from chanx.core.layer import (
     LayerUnavailable,
     envelope_from_wire,
 )
+from chanx.core.layer import outages as layer_outages
 from chanx.core.memory import default_layer
 from chanx.core.observe import current_observer
 from chanx.core.transport import ASGITransport, ConnectionGone
@@ -370,15 +371,21 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
         await self.transport.answer_handshake()
 
     async def _fail_connect(self, error: BaseException) -> None:
-        code = CLOSE_LAYER_UNAVAILABLE if _unavailable(error) else CLOSE_SERVER_ERROR
-        logger.error(
-            "%s.connect() failed (%s: %s); closing the connection with code %d",
-            type(self).__name__,
-            type(error).__name__,
-            error,
-            code,
-            exc_info=error,
-        )
+        name = type(self).__name__
+        if _unavailable(error):
+            code = CLOSE_LAYER_UNAVAILABLE
+            # One warning per outage, whatever the number of connections it turns away.
+            layer_outages.note(f"{name} closed a connection (close {code})", error)
+        else:
+            code = CLOSE_SERVER_ERROR
+            logger.error(
+                "%s.connect() failed (%s: %s); closing the connection with code %d",
+                name,
+                type(error).__name__,
+                error,
+                code,
+                exc_info=error,
+            )
         self._closing = code
         if self.transport.closed:
             return

@@ -9,25 +9,24 @@
 * :func:`bind_layer`: choose the layer for code outside the app (scripts, workers, tests);
   :func:`app_layer`: an app's layer; :func:`current_layer`: the layer for the code
   running now;
-* ``RedisGroupLayer`` (needs the ``redis`` extra: ``pip install "chanx-fastapi[redis]"``);
 * testing helpers in :mod:`chanx.ext.fastapi.testing`.
+
+FastAPI is Starlette: the layer functions are :mod:`chanx.ext.starlette`'s, and the
+Redis layer is core's (:mod:`chanx.core.redis`).
 """
 
-from typing import TYPE_CHECKING, Any
+import warnings
+from typing import Any
 
 from chanx.ext.fastapi.asyncapi import asyncapi_docs
 from chanx.ext.fastapi.auth import DependencyAuthenticator
-from chanx.ext.fastapi.layers import app_layer, bind_layer, configure_layer, current_layer
 from chanx.ext.fastapi.websocket import AsyncJsonWebsocketConsumer, ConsumerEndpoint
-
-if TYPE_CHECKING:
-    from chanx.ext.fastapi.redis import RedisGroupLayer
+from chanx.ext.starlette.layers import app_layer, bind_layer, configure_layer, current_layer
 
 __all__ = [
     "AsyncJsonWebsocketConsumer",
     "ConsumerEndpoint",
     "DependencyAuthenticator",
-    "RedisGroupLayer",
     "app_layer",
     "asyncapi_docs",
     "bind_layer",
@@ -37,9 +36,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # RedisGroupLayer imports redis-py, an optional dependency: load it on first use.
+    # Deprecated alias; the layer imports redis-py, an optional dependency.
     if name == "RedisGroupLayer":
-        from chanx.ext.fastapi.redis import RedisGroupLayer
+        warnings.warn(
+            "chanx.ext.fastapi.RedisGroupLayer is deprecated: import it from chanx.core.redis",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from chanx.core.redis import RedisGroupLayer
 
         return RedisGroupLayer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

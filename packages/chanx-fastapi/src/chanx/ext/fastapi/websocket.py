@@ -19,15 +19,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from fastapi import params
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
+from fastapi.routing import APIWebSocketRoute
+from starlette.websockets import WebSocket
 
-from chanx.core.asgi import ConsumerApp, serve_frames
+from chanx.core.asgi import ConsumerApp
 from chanx.core.auth import AuthResult
-from chanx.core.layer import GroupLayer
-from chanx.core.transport import ASGITransport, ConnectionGone
-from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
 from chanx.ext.fastapi.auth import DependencyAuthenticator, solve_connection_dependencies
-from chanx.ext.fastapi.layers import binding_in_context, current_layer
+from chanx.ext.starlette.websocket import AsyncJsonWebsocketConsumer as StarletteConsumer
+from chanx.ext.starlette.websocket import checked, serve
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -51,21 +50,18 @@ class _NotAnEndpoint:
         raise TypeError(mount_with_as_endpoint(owner.__qualname__))
 
 
-class AsyncJsonWebsocketConsumer(CoreConsumer):
+class AsyncJsonWebsocketConsumer(StarletteConsumer):
     """A chanx consumer served by FastAPI.
 
-    Everything of the core consumer (handlers, groups, events, completion signals) plus:
+    Everything of the Starlette consumer (handlers, groups, events, completion signals,
+    ``self.websocket``, the app's layer) plus:
 
     * :meth:`as_endpoint` to mount it on an app or ``APIRouter``;
     * FastAPI dependencies at connect: set ``authenticator`` to a
       :class:`~chanx.ext.fastapi.auth.DependencyAuthenticator` and/or pass
       ``dependencies`` to :meth:`as_endpoint`; they run after the handshake, and a
-      failure becomes the ``authentication`` message and a ``4000 + status`` close;
-    * the app's own group layer (see :mod:`chanx.ext.fastapi.layers`).
+      failure becomes the ``authentication`` message and a ``4000 + status`` close.
     """
-
-    websocket: WebSocket
-    """The Starlette connection (headers, cookies, ``app``, ``state``)."""
 
     endpoint_dependencies: Sequence[params.Depends] = ()
     """Dependencies of the mount this connection came through (set by the endpoint)."""
@@ -79,7 +75,7 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
         raise TypeError(mount_with_as_endpoint(cls.__qualname__))
 
     @classmethod
-    def as_endpoint(
+    def as_endpoint(  # type: ignore[override]
         cls, *, dependencies: Sequence[params.Depends] | None = None
     ) -> ConsumerEndpoint:
         """A FastAPI websocket endpoint serving this consumer, for
@@ -93,12 +89,10 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
         return ConsumerEndpoint(cls, dependencies or ())
 
     @classmethod
-    def get_layer(cls) -> GroupLayer:
-        """``layer`` when set, else the layer of the app in context (see
-        :func:`chanx.ext.fastapi.layers.current_layer`)."""
-        if cls.layer is not None:
-            return cls.layer
-        return current_layer()
+    def as_route(cls, path: str, *, name: str | None = None) -> APIWebSocketRoute:
+        """An ``APIWebSocketRoute`` serving this consumer on ``path`` (for
+        ``FastAPI(routes=[...])``); ``add_api_websocket_route`` is the usual way."""
+        return APIWebSocketRoute(path, cls.as_endpoint(), name=name)
 
     @property
     def app(self) -> FastAPI:
@@ -108,7 +102,7 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
 
     async def authenticate(self) -> AuthResult | None:
         """Resolve the mount's dependencies and a ``DependencyAuthenticator`` with
-        FastAPI's machinery; other authenticators run as in the core."""
+        FastAPI's machinery; other authenticators run as on Starlette."""
         authenticator = self.authenticator
         extra = self.endpoint_dependencies
         if isinstance(authenticator, DependencyAuthenticator):
@@ -137,18 +131,10 @@ class ConsumerEndpoint:
         consumer_class: type[AsyncJsonWebsocketConsumer],
         dependencies: Sequence[params.Depends],
     ) -> None:
-        if not (
-            isinstance(consumer_class, type)
-            and issubclass(consumer_class, AsyncJsonWebsocketConsumer)
-        ):
-            raise TypeError(
-                f"{consumer_class!r} is not a chanx.ext.fastapi.AsyncJsonWebsocketConsumer; "
-                "mount a core consumer with app.add_websocket_route(path, Consumer.as_asgi())"
-            )
+        self.consumer_class = checked(consumer_class, AsyncJsonWebsocketConsumer)
         for dependency in dependencies:
             if not isinstance(dependency, params.Depends):
                 raise TypeError(f"dependencies must be Depends(...) objects, got {dependency!r}")
-        self.consumer_class = consumer_class
         self.dependencies = tuple(dependencies)
         # FastAPI reads the endpoint's signature and name: one WebSocket parameter.
         self.__name__ = consumer_class.__name__
@@ -166,29 +152,6 @@ class ConsumerEndpoint:
 
     async def __call__(self, websocket: WebSocket) -> None:
         consumer = self.consumer_class()
-        consumer.websocket = websocket
         if self.dependencies:
             consumer.endpoint_dependencies = self.dependencies
-        consumer.scope = websocket.scope
-        # Starlette turns a send to a vanished client into these.
-        gone = (OSError, WebSocketDisconnect, WebSocketDisconnected)
-        consumer.transport = ASGITransport(websocket.send, gone)
-        message = await websocket.receive()
-        if message["type"] != "websocket.connect":
-            return
-        binding = binding_in_context()
-        if binding is not None:
-            binding.hold()
-        code = 1006
-        try:
-            if not await consumer.handle_connect():
-                return
-            code = await serve_frames(consumer, websocket.receive)
-        except ConnectionGone:  # the client went away while we were sending
-            code = 1006
-        finally:
-            try:
-                await consumer.handle_disconnect(code)
-            finally:
-                if binding is not None:
-                    binding.release()
+        await serve(consumer, websocket)

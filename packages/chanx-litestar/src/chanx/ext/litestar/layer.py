@@ -12,6 +12,14 @@ Mapping (one :class:`ChannelsPluginLayer` per app and process):
   wire format plus ``origin``/``seq``) for the other processes, and each process drops
   its own echo. A group message is serialized once per broadcast, whatever the number
   of members or processes.
+
+When the backend cannot be reached, sends and joins raise :class:`BackendUnavailable` (a
+:class:`~chanx.core.layer.LayerUnavailable`: a handler gets an ``error`` of type
+``layer_unavailable``, a connecting client a close with ``CLOSE_LAYER_UNAVAILABLE``).
+Litestar's ``ChannelsPlugin`` reads its backend in one task that ends for good when the
+connection is lost; from then on this process would stay deaf to the others, so the
+layer closes its connections with ``CLOSE_LAYER_UNAVAILABLE`` and refuses new ones until
+the process restarts (:attr:`ChannelsPluginLayer.failure` says why).
 """
 
 from __future__ import annotations
@@ -30,14 +38,17 @@ from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.channels.plugin import ChannelsException
 from litestar.exceptions import ImproperlyConfiguredException
 
+from chanx.constants import CLOSE_LAYER_UNAVAILABLE
 from chanx.core.groups import ANY_STRING, GroupNameRule
 from chanx.core.layer import (
     Envelope,
+    LayerUnavailable,
     Receiver,
     deliver_all,
     envelope_from_wire,
     envelope_to_wire,
 )
+from chanx.core.websocket import AsyncJsonWebsocketConsumer
 
 logger = logging.getLogger("chanx.litestar")
 
@@ -47,6 +58,31 @@ MAX_PREFIX_LENGTH = 32
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+class BackendUnavailable(LayerUnavailable):
+    """The ChannelsPlugin's backend cannot be reached, or the plugin stopped reading it."""
+
+
+def _backend_errors() -> tuple[type[BaseException], ...]:
+    """What the Redis and PostgreSQL backends raise when their server is unreachable."""
+    errors: list[type[BaseException]] = [OSError, asyncio.TimeoutError]
+    try:
+        from redis.exceptions import ConnectionError, TimeoutError
+    except ImportError:
+        pass
+    else:
+        errors += [ConnectionError, TimeoutError]
+    try:
+        from psycopg import OperationalError
+    except ImportError:
+        pass
+    else:
+        errors.append(OperationalError)
+    return tuple(errors)
+
+
+BACKEND_ERRORS = _backend_errors()
 
 
 @dataclass(eq=False)
@@ -82,8 +118,6 @@ class ChannelsPluginLayer:
             )
         self.plugin = plugin
         self.prefix = prefix
-        self.consumers: set[type] = set()
-        """Consumer classes mounted on this layer's app (for class-level senders)."""
         self._origin = ""
         self._inbox = ""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -95,6 +129,8 @@ class ChannelsPluginLayer:
         self._inbox_subscriber: Subscriber | None = None
         self._inbox_reader: asyncio.Task[None] | None = None
         self._history = True  # until the backend says it keeps none
+        self.failure: str | None = None
+        """Why this process stopped receiving from the backend (``None``: it receives)."""
 
     def __repr__(self) -> str:
         state = f"origin={self._origin}" if self._running else "stopped"
@@ -137,6 +173,11 @@ class ChannelsPluginLayer:
             self._read(subscriber, self._from_inbox), name=f"chanx inbox {self._inbox}"
         )
         self._running = True
+        self.failure = None
+        # The plugin's one reader of the backend (Litestar keeps it private).
+        plugin_reader = getattr(self.plugin, "_sub_task", None)
+        if isinstance(plugin_reader, asyncio.Task):
+            plugin_reader.add_done_callback(self._plugin_stopped_reading)
 
     async def stop(self) -> None:
         """Stop reading and forget every receiver and group.
@@ -241,7 +282,33 @@ class ChannelsPluginLayer:
 
     # ------------------------------------------------------------------ internals
 
+    def _plugin_stopped_reading(self, reader: asyncio.Task[Any]) -> None:
+        if not self._running or reader.cancelled() or self._loop is None:
+            return  # the app is shutting down
+        error = reader.exception()
+        why = f"{type(error).__name__}: {error}" if error else "its event stream ended"
+        self.failure = f"the ChannelsPlugin stopped reading its backend ({why})"
+        logger.error(
+            "%s: closing this process's %d chanx connections with code %d and refusing new "
+            "ones; restart the process (or use chanx.core.redis.RedisGroupLayer, which "
+            "reconnects)",
+            self.failure,
+            len(self._receivers),
+            CLOSE_LAYER_UNAVAILABLE,
+        )
+        self._loop.create_task(self._close_all(), name="chanx close on backend loss")
+
+    async def _close_all(self) -> None:
+        for receiver in list(self._receivers.values()):
+            if isinstance(receiver, AsyncJsonWebsocketConsumer):
+                try:
+                    await receiver.close(CLOSE_LAYER_UNAVAILABLE)
+                except Exception:
+                    logger.debug("closing %s failed", receiver.channel_name, exc_info=True)
+
     def _check_running(self) -> None:
+        if self.failure is not None:
+            raise BackendUnavailable(f"{self.failure}; restart the process")
         if not self._running:
             raise RuntimeError(
                 "the chanx layer is not running: the Litestar app's lifespan has not started "
@@ -253,8 +320,11 @@ class ChannelsPluginLayer:
         """Subscribe a group that has members and no subscription; drop an empty one."""
         async with state.lock:
             if state.members and state.subscriber is None:
-                state.replayed = await self._history_ids(state.channel)
-                state.subscriber = await self.plugin.subscribe(state.channel)
+                try:
+                    state.replayed = await self._history_ids(state.channel)
+                    state.subscriber = await self.plugin.subscribe(state.channel)
+                except BACKEND_ERRORS as exc:
+                    raise BackendUnavailable(f"subscribing on the channels backend: {exc}") from exc
                 state.reader = asyncio.get_running_loop().create_task(
                     self._read(state.subscriber, self._group_reader(state)),
                     name=f"chanx {state.channel}",
@@ -264,7 +334,10 @@ class ChannelsPluginLayer:
                 del self._groups[state.name]
                 if state.subscriber is not None and self._running:
                     # Ends the reader: the plugin puts the end marker in its stream.
-                    await self.plugin.unsubscribe(state.subscriber, state.channel)
+                    try:
+                        await self.plugin.unsubscribe(state.subscriber, state.channel)
+                    except BACKEND_ERRORS:
+                        logger.debug("unsubscribing %s failed", state.channel, exc_info=True)
 
     async def _history_ids(self, channel: str) -> set[tuple[str, int]]:
         """Messages a backend with history (Redis streams) will replay on subscribe."""
@@ -290,7 +363,10 @@ class ChannelsPluginLayer:
         wire["seq"] = next(self._seq)
         if to is not None:
             wire["to"] = to
-        await self.plugin.wait_published(_encode(wire), channel)
+        try:
+            await self.plugin.wait_published(_encode(wire), channel)
+        except BACKEND_ERRORS as exc:
+            raise BackendUnavailable(f"publishing on the channels backend: {exc}") from exc
 
     def _group_reader(self, state: _Group) -> Callable[[dict[str, Any], Envelope], Awaitable[None]]:
         async def deliver(wire: dict[str, Any], envelope: Envelope) -> None:

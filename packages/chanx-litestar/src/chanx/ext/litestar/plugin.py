@@ -1,4 +1,4 @@
-"""``ChanxPlugin``: wires an app's ``ChannelsPlugin`` in as chanx's group layer."""
+"""``ChanxPlugin``: binds the app's chanx layer (over its ``ChannelsPlugin`` by default)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPlugin
 
+from chanx.core import binding
+from chanx.core.binding import LayerBinding
+from chanx.core.layer import GroupLayer
 from chanx.core.origins import REFUSED_CLOSE_CODE, log_refusal, origin_refusal
 from chanx.ext.litestar.auth import STARTED_KEY, is_refusal, refusal, refuse
 from chanx.ext.litestar.layer import ChannelsPluginLayer
-from chanx.ext.litestar.registry import STATE_KEY, _current, _mark_running, _mark_stopped
+from chanx.ext.litestar.registry import STATE_KEY
 from chanx.ext.litestar.routing import ConsumerRouteHandler
 
 if TYPE_CHECKING:
@@ -25,44 +28,47 @@ if TYPE_CHECKING:
 
 
 class ChanxPlugin(InitPlugin):
-    """Runs chanx groups and events over the app's ``ChannelsPlugin``.
+    """Runs chanx groups and events over the app's ``ChannelsPlugin`` (or ``layer``).
 
     ``Litestar(plugins=[ChannelsPlugin(backend=..., arbitrary_channels_allowed=True),
     ChanxPlugin()])``. On app init it creates the app's
-    :class:`~chanx.ext.litestar.layer.ChannelsPluginLayer` (``app.state["chanx_layer"]``)
-    and adds :class:`ChanxMiddleware`; the layer starts after the plugins have started
-    and stops at shutdown.
+    :class:`~chanx.ext.litestar.layer.ChannelsPluginLayer` and binds it to the app
+    (``app.state["chanx_layer"]``, see :mod:`chanx.ext.litestar.registry`), and adds
+    :class:`ChanxMiddleware`; the layer starts after the plugins have started and stops
+    at shutdown.
 
     ``channels`` picks the ``ChannelsPlugin`` when the app has several; ``prefix`` starts
     every channel name chanx uses (the same in every process of a deployment; a distinct
     one separates deployments, or test runs, sharing a Redis or PostgreSQL server).
+    ``layer`` replaces the ChannelsPlugin layer with another chanx layer, such as core's
+    :class:`~chanx.core.redis.RedisGroupLayer` (no ``ChannelsPlugin`` needed then).
     """
 
-    __slots__ = ("channels", "prefix")
+    __slots__ = ("channels", "layer", "prefix")
 
-    def __init__(self, *, channels: ChannelsPlugin | None = None, prefix: str = "chanx.") -> None:
+    def __init__(
+        self,
+        *,
+        channels: ChannelsPlugin | None = None,
+        prefix: str = "chanx.",
+        layer: GroupLayer | None = None,
+    ) -> None:
         self.channels = channels
         self.prefix = prefix
+        self.layer = layer
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        """Litestar's plugin hook: create the layer, add the middleware, and start and
-        stop the layer with the app."""
-        channels = self._channels_plugin(app_config)
-        layer = ChannelsPluginLayer(channels, prefix=self.prefix)
-        app_config.state[STATE_KEY] = layer
+        """Litestar's plugin hook: create and bind the layer, add the middleware, and
+        start and stop the layer with the app."""
+        layer = self.layer
+        if layer is None:
+            layer = ChannelsPluginLayer(self._channels_plugin(app_config), prefix=self.prefix)
+        bound = LayerBinding(layer)
+        app_config.state[STATE_KEY] = bound
         # Outermost, so it also sees refusals raised by authentication middleware.
-        app_config.middleware.insert(0, DefineMiddleware(ChanxMiddleware, layer=layer))
-
-        async def start_layer() -> None:
-            await layer.start()
-            _mark_running(layer)
-
-        async def stop_layer() -> None:
-            _mark_stopped(layer)
-            await layer.stop()
-
-        app_config.on_startup.append(start_layer)
-        app_config.on_shutdown.append(stop_layer)
+        app_config.middleware.insert(0, DefineMiddleware(ChanxMiddleware, binding=bound))
+        app_config.on_startup.append(bound.start)
+        app_config.on_shutdown.append(bound.stop)
         return app_config
 
     def _channels_plugin(self, app_config: AppConfig) -> ChannelsPlugin:
@@ -107,12 +113,12 @@ class ChanxMiddleware:
     ``authentication`` message, then a close with ``4000 + status``.
     """
 
-    def __init__(self, app: ASGIApp, layer: ChannelsPluginLayer) -> None:
+    def __init__(self, app: ASGIApp, binding: LayerBinding) -> None:
         self.app = app
-        self.layer = layer
+        self.binding = binding
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = _current.set(self.layer)
+        token = binding.enter(self.binding)
         try:
             handler = scope.get("route_handler")
             websocket = scope["type"] == ScopeType.WEBSOCKET
@@ -137,7 +143,7 @@ class ChanxMiddleware:
                 chanx_scope = cast("dict[str, Any]", scope)
                 await refuse(handler.consumer_class, chanx_scope, receive, send, refusal(exc))  # type: ignore[arg-type]
         finally:
-            _current.reset(token)
+            binding.leave(token)
 
 
 @asynccontextmanager
@@ -154,9 +160,8 @@ async def standalone_layer(
     async with ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True) as plugin:
         layer = ChannelsPluginLayer(plugin, prefix=prefix)
         await layer.start()
-        token = _current.set(layer)
         try:
-            yield layer
+            with binding.bind_layer(layer):
+                yield layer
         finally:
-            _current.reset(token)
             await layer.stop()

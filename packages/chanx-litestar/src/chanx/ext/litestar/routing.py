@@ -28,7 +28,7 @@ from litestar.handlers import WebsocketRouteHandler
 
 from chanx.core.asgi import run_consumer
 from chanx.ext.litestar.auth import GUARDS_KEY, STARTED_KEY, is_refusal, refusal, refuse
-from chanx.ext.litestar.registry import app_layer
+from chanx.ext.litestar.registry import binding_of
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -74,10 +74,10 @@ class ConsumerRouteHandler(WebsocketRouteHandler):
             await super().authorize_connection(connection)
 
     def on_registration(self, app: Litestar) -> None:
-        """Litestar's registration hook: also lists the consumer class on the app's layer,
-        so class-level senders outside any request find the app that mounts it."""
+        """Litestar's registration hook: also lists the consumer class on the app's
+        binding, so class-level senders outside any request find the app that mounts it."""
         super().on_registration(app)
-        app_layer(app).consumers.add(self.consumer_class)
+        binding_of(app).consumers.add(self.consumer_class)
 
 
 class GuardGate:
@@ -147,8 +147,8 @@ async def serve(
     scope[STARTED_KEY] = True
     consumer = consumer_class()
     consumer.websocket = socket
+    consumer.scope = scope  # on_connect may read self.auth, self.headers, ...
     consumer.user = scope.get("user")
-    consumer.auth = scope.get("auth")
     try:
         await consumer.on_connect(**on_connect_kwargs)
     except HTTPException as exc:

@@ -1,7 +1,10 @@
 """Testing Litestar consumers with :class:`chanx.testing.WebsocketCommunicator`.
 
 The communicator drives the app in-process; the app's lifespan must be running so that
-its ``ChannelsPlugin`` and chanx layer are started. A pytest fixture::
+its ``ChannelsPlugin`` and chanx layer are started. ``AuthenticatedCommunicator`` is
+core's (:class:`chanx.testing.AuthenticatedCommunicator`): on Litestar the identity goes
+where the app's authentication middleware reads it (``headers``, a cookie, the query
+string). A pytest fixture::
 
     @pytest.fixture
     async def app():
@@ -20,8 +23,7 @@ from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
-from chanx.testing import CommunicatorError, WebsocketCommunicator
-from chanx.testing.base import DEFAULT_TIMEOUT
+from chanx.testing import AuthenticatedCommunicator
 
 
 def memory_channels(**kwargs: Any) -> ChannelsPlugin:
@@ -83,26 +85,6 @@ def _raise_startup_error(task: asyncio.Task[None]) -> None:
     if error is None:
         raise RuntimeError("the app's lifespan ended during startup")
     raise error
-
-
-class AuthenticatedCommunicator(WebsocketCommunicator):
-    """A communicator for a connection that must be admitted: :meth:`connect` (and
-    ``async with``) fails, saying why, unless the connection authenticated with a 2xx
-    status.
-
-    On Litestar the identity goes where the app's authentication middleware reads it:
-    ``headers`` (``{"authorization": "Bearer ..."}``, a cookie) or the path's query
-    string. The arguments are those of :class:`~chanx.testing.WebsocketCommunicator`.
-    """
-
-    async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
-        """Connect, then fail (:class:`~chanx.testing.CommunicatorError`, saying why)
-        unless the connection was accepted and authenticated with a 2xx status."""
-        accepted, detail = await super().connect(timeout)
-        if not accepted:
-            raise CommunicatorError(f"the connection was not accepted (close code {detail})")
-        await self.assert_authenticated_status_ok(timeout)
-        return accepted, detail
 
 
 __all__ = ["AuthenticatedCommunicator", "lifespan", "memory_channels"]

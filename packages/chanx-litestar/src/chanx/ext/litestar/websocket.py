@@ -37,11 +37,6 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
     """
 
     websocket: WebSocket[Any, Any, Any]
-    auth: Any
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.auth = None
 
     @classmethod
     def get_layer(cls) -> GroupLayer:

@@ -1,5 +1,6 @@
-"""The Redis group layer on a real Redis: two layers in one process stand for two worker
-processes (each has its own connections, process id and pub/sub connection)."""
+"""Core's Redis group layer on a real Redis, below any adapter: two layers in one process
+stand for two worker processes (each has its own connections, process id and pub/sub
+connection). What adapters build on it is tested in this folder's other modules."""
 
 from __future__ import annotations
 
@@ -10,14 +11,10 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from fastapi import FastAPI
 
-from chanx.core.layer import Envelope, EventEnvelope, GroupMessage
-from chanx.ext.fastapi import configure_layer
-from chanx.ext.fastapi.redis import RedisGroupLayer, RedisLayerError
-from chanx.ext.fastapi.testing import lifespan
-from tests.fastapi.conftest import PrivateRedis
-from tests.servers import free_port
+from chanx.core.layer import Envelope, EventEnvelope, GroupMessage, LayerUnavailable
+from chanx.core.redis import CLUSTER_UNSUPPORTED, RedisGroupLayer, RedisLayerError
+from tests.servers import PrivateRedis, free_port
 
 pytestmark = pytest.mark.redis
 
@@ -201,21 +198,41 @@ async def test_an_unstarted_layer_can_send_like_a_script(
     assert not sender.started
     await sender.send_group("jobs", EventEnvelope.of(_event("done")))
     assert (await member.next()).action == "notice_event"  # type: ignore[union-attr]
-    with pytest.raises(RedisLayerError, match="not started"):
+    with pytest.raises(RuntimeError, match="not started") as refused:
         await sender.add_receiver(Inbox("x"))
+    assert not isinstance(refused.value, LayerUnavailable)  # a mistake, not an outage
 
 
 async def test_start_fails_clearly_when_redis_is_down() -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
     layer = RedisGroupLayer(url, connect_timeout=0.5)
-    with pytest.raises(RedisLayerError, match=rf"cannot connect to Redis at {url}"):
+    with pytest.raises(RedisLayerError, match=rf"cannot connect to Redis at {url}") as failed:
         await layer.start()
+    assert isinstance(failed.value, LayerUnavailable)
     assert not layer.started
-    app = FastAPI()
-    configure_layer(app, url, connect_timeout=0.5)
-    with pytest.raises(RuntimeError, match=r"(?s)app startup failed.*cannot connect to Redis"):
-        async with lifespan(app):
-            pass
+
+
+async def test_a_redis_cluster_is_refused_at_start(tmp_path: Any) -> None:
+    """A cluster-enabled server (one node is enough to say so) is refused with the
+    reason, before anything subscribes; so is a cluster URL scheme."""
+    config = str(tmp_path / "nodes.conf")
+    bus = str(free_port())  # the default, port + 10000, may not exist
+    node = PrivateRedis(
+        "--cluster-enabled", "yes", "--cluster-port", bus, "--cluster-config-file", config
+    )
+    node.start()
+    try:
+        layer = RedisGroupLayer(node.url)
+        with pytest.raises(RuntimeError, match="does not support Redis Cluster") as refused:
+            await layer.start()
+        assert "cluster_enabled:1" in str(refused.value)
+        assert not isinstance(refused.value, LayerUnavailable)
+        assert not layer.started
+    finally:
+        node.stop()
+    with pytest.raises(ValueError, match="does not support Redis Cluster"):
+        RedisGroupLayer("redis+cluster://127.0.0.1:7000/0")
+    assert "SSUBSCRIBE" in CLUSTER_UNSUPPORTED
 
 
 def test_password_is_hidden_in_messages() -> None:
@@ -242,8 +259,9 @@ async def test_reconnects_and_resubscribes_after_a_redis_restart(
 
         private_redis.stop()
         # During the outage: local members still get it, the sender learns the rest failed.
-        with pytest.raises(RedisLayerError, match="could not publish"):
+        with pytest.raises(RedisLayerError, match="could not publish") as failed:
             await a.send_group("room", GroupMessage('"during"'))
+        assert isinstance(failed.value, LayerUnavailable)
         assert await a_member.next() == GroupMessage('"during"')
         # Joining while Redis is away does not block the connection.
         late = await asyncio.wait_for(connect(b, "late", "late-room"), 1.0)

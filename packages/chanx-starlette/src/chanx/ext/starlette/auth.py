@@ -1,0 +1,54 @@
+"""Starlette authentication in chanx terms.
+
+Starlette's ``AuthenticationMiddleware`` sets ``scope["user"]`` and ``scope["auth"]``
+(credentials with scopes) for every connection; the consumer exposes them as
+``self.user`` and ``self.auth``. :func:`requires` turns them into a chanx decision.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chanx.core.auth import AuthResult
+
+if TYPE_CHECKING:
+    from chanx.core.websocket import AsyncJsonWebsocketConsumer
+
+
+class ScopesAuthenticator:
+    """Admits connections whose credentials hold every one of ``scopes``: an anonymous
+    user is refused with 401, an authenticated one missing a scope with
+    ``status_code``. Made by :func:`requires`."""
+
+    def __init__(self, scopes: tuple[str, ...], status_code: int = 403) -> None:
+        self.scopes = scopes
+        self.status_code = status_code
+
+    def __repr__(self) -> str:
+        return f"<ScopesAuthenticator {self.scopes!r}>"
+
+    async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
+        """The core authenticator protocol, over ``scope["user"]`` and ``scope["auth"]``."""
+        scope = consumer.scope
+        if "auth" not in scope:
+            raise RuntimeError(
+                "requires(...) reads what Starlette's AuthenticationMiddleware sets: add "
+                "Middleware(AuthenticationMiddleware, backend=...) to the app"
+            )
+        user, granted = scope["user"], scope["auth"].scopes
+        if not getattr(user, "is_authenticated", False):
+            return AuthResult.deny(401, "authentication required")
+        if any(needed not in granted for needed in self.scopes):
+            return AuthResult.deny(self.status_code, "permission denied")
+        return AuthResult.allow(user)
+
+
+def requires(*scopes: str, status_code: int = 403) -> ScopesAuthenticator:
+    """An authenticator admitting only authenticated users whose credentials hold
+    ``scopes`` (``requires()``: any authenticated user), like Starlette's ``requires``
+    decorator for HTTP endpoints::
+
+        class MembersConsumer(AsyncJsonWebsocketConsumer):
+            authenticator = requires("authenticated")
+    """
+    return ScopesAuthenticator(scopes, status_code)
