@@ -1,5 +1,7 @@
-"""The five distributions share the ``chanx`` namespace: build their wheels, install them
-into a fresh environment, and prove every public import path resolves from there."""
+"""The distributions under packages/ share the ``chanx`` namespace: build their wheels,
+install them into a fresh environment, and prove every public import path resolves from
+there. The distributions are found as dev.py finds them (``packages/*/pyproject.toml``),
+so a new package is covered without editing this file."""
 
 from __future__ import annotations
 
@@ -13,14 +15,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-DISTRIBUTIONS = [
-    "chanx-core",
-    "chanx-channels",
-    "chanx-fastapi",
-    "chanx-litestar",
-    "chanx-starlette",
-]
+from tests.packaging.conftest import DISTRIBUTIONS, ROOT
+
+ADAPTERS = sorted(
+    p.name for p in ROOT.glob("packages/*/src/chanx/ext/*") if p.is_dir() and p.name[0] != "_"
+)
 PUBLIC_MODULES = [
     "chanx.constants",
     "chanx.messages.base",
@@ -33,13 +32,20 @@ PUBLIC_MODULES = [
     "chanx.testing",
     "chanx.testing.contract",
     "chanx.asyncapi",
-    "chanx.ext.channels",
-    "chanx.ext.fastapi",
     "chanx.ext.fastapi.asyncapi",
-    "chanx.ext.litestar",
     "chanx.ext.litestar.asyncapi",
-    "chanx.ext.starlette",
+    "chanx.ext.starlette.routing",
+    *(f"chanx.ext.{name}" for name in ADAPTERS),
 ]
+ROUTE_FINDERS = {"channels", "litestar", "starlette"}
+"""The ``chanx.asyncapi.discovery`` entry points the wheels register (FastAPI apps are
+found by Starlette's finder)."""
+
+
+def test_every_package_is_found() -> None:
+    assert {"chanx-core", "chanx-starlette"} <= set(DISTRIBUTIONS)
+    assert len(DISTRIBUTIONS) == len(list(ROOT.glob("packages/*")))
+    assert {"channels", "fastapi", "litestar", "starlette"} <= set(ADAPTERS)
 
 
 @pytest.fixture(scope="module")
@@ -148,11 +154,11 @@ def test_installed_wheels_resolve_every_public_import(wheels: list[Path], tmp_pa
         "import chanx\n"
         "assert getattr(chanx, '__file__', None) is None, 'chanx must stay a namespace'\n"
         # The adapters' route finders are registered by the wheels' own metadata.
-        "from importlib.metadata import distribution\n"
-        "for dist in ('chanx-channels', 'chanx-fastapi', 'chanx-litestar'):\n"
-        "    [found] = distribution(dist).entry_points\n"
-        "    assert found.group == 'chanx.asyncapi.discovery', found\n"
-        "    assert found.load().__module__.startswith('chanx.ext.'), found\n"
+        "from importlib.metadata import entry_points\n"
+        "found = entry_points(group='chanx.asyncapi.discovery')\n"
+        f"assert {{e.name for e in found}} == {ROUTE_FINDERS!r}, found\n"
+        "for entry in found:\n"
+        "    assert entry.load().__module__.startswith('chanx.ext.'), entry\n"
         "print('ok')\n"
     )
     result = subprocess.run(
