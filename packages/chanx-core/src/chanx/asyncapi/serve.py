@@ -32,6 +32,9 @@ FILE_NAMES: Mapping[Format, str] = {"json": "asyncapi.json", "yaml": "asyncapi.y
 Rendered = MutableMapping[tuple[Format, str], tuple[bytes, str]]
 """What :meth:`DocsConfig.respond` keeps for one app: ``(format, server)`` -> ``(body,
 content type)``."""
+KEPT_RENDERINGS = 12
+"""At most this many renderings are kept per app: the server comes from the request's
+``Host`` header, which clients choose, so a flood of made-up hosts must not grow memory."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,16 @@ class DocsConfig:
         request_server: str,
     ) -> tuple[bytes, str]:
         """:meth:`render` for a request, once per format and server: the result is kept
-        in ``rendered`` (one mapping per app, kept by the adapter), and ``routes`` (the
-        app's routes) is only called to render."""
+        in ``rendered`` (one mapping per app, kept by the adapter; at most
+        :data:`KEPT_RENDERINGS`), and ``routes`` (the app's routes) is only called to
+        render."""
         key = (kind, request_server)
-        if key not in rendered:
-            rendered[key] = self.render(kind, routes(), request_server)
-        return rendered[key]
+        found = rendered.get(key)
+        if found is None:
+            found = self.render(kind, routes(), request_server)
+            if len(rendered) < KEPT_RENDERINGS:
+                rendered[key] = found
+        return found
 
 
 def websocket_server(http_scheme: str, host: str, root_path: str = "") -> str:
