@@ -52,8 +52,8 @@ def mounted_consumers(target: Any, prefix: str = "") -> Iterator[MountedConsumer
         elif isinstance(route, (Mount, Host)):
             path = prefix + view.path if isinstance(route, Mount) else prefix
             consumer = _consumer_of(view.app)
-            if consumer is not None:
-                yield MountedConsumer(path, consumer, view.app, view)
+            if consumer is not None:  # a mount serves ``path/`` and below, not ``path``
+                yield MountedConsumer(path + "/", consumer, view.app, view)
             else:  # behind a mount's middleware, its routes are on the route
                 inner = view.app if hasattr(view.app, "routes") else view.routes
                 yield from mounted_consumers(inner, path)
