@@ -1,6 +1,7 @@
-"""The docs page of every example app, served by a real server and rendered by real
-headless Chromium with the AsyncAPI component installed from npm: every operation of the
-served document shows on the page.
+"""The docs page of every example app (and of the Starlette conformance app: Starlette
+has no example app), served by a real server and rendered by real headless Chromium
+with the AsyncAPI component installed from npm: every operation of the served document
+shows on the page.
 
 The page asks a CDN for the component; the browser gets the npm package's own bytes
 instead (answered through DevTools), so the pinned integrity hashes are checked against
@@ -32,6 +33,7 @@ SERVERS = {
         "/asyncapi",
     ),
     "django": (["-m", "daphne", "examples.django_chat.asgi:application"], "/asyncapi/"),
+    "starlette": (["-m", "uvicorn", "tests.asyncapi.starlette_app:app"], "/asyncapi"),
 }
 RENDER_TIMEOUT = 60.0
 
@@ -44,7 +46,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture(scope="module", params=sorted(SERVERS))
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    """``(base URL, page path)`` of one example app under a real server."""
+    """``(base URL, page path)`` of one app under a real server."""
     args, page = SERVERS[request.param]
     port = free_port()
     if args[1] == "daphne":

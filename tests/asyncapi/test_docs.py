@@ -50,6 +50,18 @@ async def test_fastapi_two_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert document["channels"]
 
 
+async def test_starlette_two_lines() -> None:
+    chat = "\n".join(f.body for f in fences("docs/starlette.md") if f.title == "chat.py")
+    quick_start = run_as_module("starlette_asyncapi_doc", chat)
+    exec(block_with("docs/starlette.md", "asyncapi_docs"), quick_start)
+    document = await served(quick_start["app"], "/asyncapi/asyncapi.json")
+    assert document["info"] == {"title": "Chat", "version": "1.0.0"}
+    assert sorted(c["address"] for c in document["channels"].values()) == [
+        "/ws/members/{room}",
+        "/ws/room/{room}",
+    ]
+
+
 async def test_litestar_two_lines() -> None:
     # litestar.md's blocks run as one module (tests/litestar/test_docs.py): up to the
     # AsyncAPI section, ``app`` is the quick start's app, now with the docs routes.

@@ -11,6 +11,7 @@ import yaml
 
 from chanx.asyncapi import Info, build_document, discover_routes, to_json
 from chanx.asyncapi.page import SCRIPT_INTEGRITY, STYLESHEET_INTEGRITY
+from tests.asyncapi import starlette_app
 from tests.asyncapi.test_official import example_apps
 from tests.channels.django_setup import setup_django
 
@@ -18,11 +19,17 @@ TITLES = {
     "fastapi_chat": "chanx FastAPI example",
     "litestar_chat": "chanx Litestar example",
     "django_chat": "chanx Django example",
+    "starlette": starlette_app.TITLE,
 }
+ASGI_APPS = ["fastapi_chat", "litestar_chat", "starlette"]
+
+
+def served_apps() -> dict[str, Any]:
+    return {**example_apps(), "starlette": starlette_app.create_app()}
 
 
 def expected(name: str, server: str) -> str:
-    app = example_apps()[name]
+    app = served_apps()[name]
     info = Info(TITLES[name], "1.0.0", servers={"default": server})
     return to_json(build_document(discover_routes(app), info))
 
@@ -32,9 +39,9 @@ async def get(app: Any, url: str, base: str = "http://testserver") -> httpx.Resp
         return await client.get(url)
 
 
-@pytest.mark.parametrize("name", ["fastapi_chat", "litestar_chat"])
+@pytest.mark.parametrize("name", ASGI_APPS)
 async def test_asgi_frameworks_serve_json_yaml_and_the_page(name: str) -> None:
-    app = example_apps()[name]
+    app = served_apps()[name]
     reply = await get(app, "/asyncapi/asyncapi.json")
     assert reply.status_code == 200
     assert reply.headers["content-type"] == "application/json"
@@ -51,9 +58,9 @@ async def test_asgi_frameworks_serve_json_yaml_and_the_page(name: str) -> None:
     assert TITLES[name] in page.text
 
 
-@pytest.mark.parametrize("name", ["fastapi_chat", "litestar_chat"])
+@pytest.mark.parametrize("name", ASGI_APPS)
 async def test_https_means_wss(name: str) -> None:
-    app = example_apps()[name]
+    app = served_apps()[name]
     reply = await get(app, "/asyncapi/asyncapi.json", base="https://chat.example.com")
     assert reply.json()["servers"] == {"default": {"host": "chat.example.com", "protocol": "wss"}}
 

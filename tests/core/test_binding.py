@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -16,16 +17,20 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route, Router, WebSocketRoute
 
 from chanx.core.binding import (
+    STATE_KEY,
     AmbiguousLayer,
     LayerBinding,
     LayerMiddleware,
+    app_layer,
     bind_layer,
     bound,
     current_layer,
     find_layer,
+    make_layer,
     running_bindings,
 )
 from chanx.core.memory import InMemoryGroupLayer, default_layer
+from chanx.core.redis import RedisGroupLayer
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.testing import WebsocketCommunicator, lifespan
 
@@ -171,3 +176,33 @@ def test_a_binding_counts_what_keeps_its_app_running() -> None:
     binding.release()  # never below zero
     assert not binding.running
     assert binding not in running_bindings()
+
+
+def test_apps_keep_their_binding_in_their_state() -> None:
+    """``app_layer`` and ``bind_layer`` read the binding an adapter keeps as
+    ``app.state.chanx_layer``, whatever the framework."""
+    layer = InMemoryGroupLayer()
+    app = SimpleNamespace(state=SimpleNamespace(**{STATE_KEY: LayerBinding(layer)}))
+    assert app_layer(app) is layer
+    with bind_layer(app) as chosen:
+        assert chosen is layer
+        assert current_layer() is layer
+    bare = Starlette()
+    with pytest.raises(LookupError, match=r"Starlette app has no chanx layer.*configure_layer"):
+        app_layer(bare)
+    with pytest.raises(LookupError, match="ChanxPlugin"), bind_layer(bare):
+        pass
+    with bind_layer(layer) as chosen:  # a layer of its own, as before
+        assert chosen is layer
+
+
+def test_a_layer_from_what_the_configuration_says() -> None:
+    layer = InMemoryGroupLayer()
+    assert make_layer(layer) is layer
+    assert isinstance(make_layer(), InMemoryGroupLayer)
+    assert make_layer() is not make_layer()
+    redis = make_layer("redis://localhost:6379/0", prefix="cfg")
+    assert isinstance(redis, RedisGroupLayer)
+    assert redis.prefix == "cfg"
+    with pytest.raises(TypeError, match="Redis URL"):
+        make_layer(layer, prefix="cfg")

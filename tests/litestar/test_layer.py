@@ -16,6 +16,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
 from chanx.constants import CLOSE_SERVER_ERROR, EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
+from chanx.core import binding
 from chanx.core.groups import group_name
 from chanx.core.layer import EventEnvelope
 from chanx.ext.litestar import (
@@ -359,3 +360,10 @@ async def test_background_tasks_of_a_request_reach_their_own_app() -> None:
             got = await on_b.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
             assert got == [notification("after the response")]
             await on_a.receive_nothing()
+
+
+def test_cores_layer_functions_read_a_litestar_apps_binding() -> None:
+    app = create_app()
+    assert binding.app_layer(app) is app_layer(app)
+    with binding.bind_layer(app) as chosen:
+        assert chosen is app_layer(app)

@@ -21,6 +21,7 @@ PAGES = {
     "docs/fastapi.md": "chanx-fastapi",
     "docs/litestar.md": "chanx-litestar",
     "docs/channels.md": "chanx-channels",
+    "docs/starlette.md": "chanx-starlette",
 }
 DIST_PLACEHOLDER = "/path/to/chanx/dist"
 PAGE_PORT = "8000"

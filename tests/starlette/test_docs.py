@@ -1,5 +1,6 @@
-"""docs/starlette.md runs as written: the complete app, its tests, the Redis snippets;
-and so does the package README's example."""
+"""docs/starlette.md runs as written: the quick start's app and its tests in-process (the
+whole quick start runs as a project of its own in tests/packaging/test_quick_starts.py),
+the origin and Redis snippets; and so does the package README's example."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from chanx.core.groups import group_name
 from chanx.core.redis import RedisGroupLayer
 from chanx.ext.starlette import app_layer, configure_layer
 from chanx.testing import WebsocketCommunicator, lifespan
+from tests.docs.fences import fences
 from tests.docs.test_snippets import python_blocks, run_as_module
 
 DOC = "docs/starlette.md"
@@ -22,10 +25,15 @@ def block_with(text: str, document: str = DOC) -> str:
     return block
 
 
+def titled(title: str) -> str:
+    """A quick-start file: the page's blocks with that title, in order."""
+    return "\n".join(f.body for f in fences(DOC) if f.title == title)
+
+
 @pytest.fixture
 def chat() -> Any:
-    """The quick start's ``chat.py``, importable as ``chat`` (as its test expects)."""
-    namespace = run_as_module("chat", block_with("# chat.py"))
+    """The quick start's ``chat.py``, importable as ``chat`` (as its tests expect)."""
+    namespace = run_as_module("chat", titled("chat.py"))
     try:
         yield namespace
     finally:
@@ -34,9 +42,25 @@ def chat() -> Any:
 
 async def test_the_quick_start_tests_pass(chat: Any) -> None:
     namespace: dict[str, Any] = {}
-    exec(compile(block_with("# test_chat.py"), "<starlette.md tests>", "exec"), namespace)
+    exec(compile(titled("tests/test_chat.py"), "<starlette.md tests>", "exec"), namespace)
     await namespace["test_room_and_announcements"]()
     await namespace["test_members_only"]()
+
+
+async def test_the_origin_snippet(chat: Any) -> None:
+    exec(block_with("allowed_origins"), chat)
+    partner = chat["PartnerMembersConsumer"]
+    app = chat["app"]
+    app.routes.append(partner.as_route("/partner/{room}"))
+    token = {"authorization": "Bearer alice-token"}
+    for origin, accepted in [
+        ("https://app.example.com", True),
+        ("http://localhost:5173", True),
+        ("http://evil.example", False),
+    ]:
+        comm = WebsocketCommunicator(app, "/partner/club", headers={**token, "origin": origin})
+        assert (await comm.connect())[0] is accepted, origin
+        await comm.disconnect()
 
 
 @pytest.mark.redis
@@ -63,6 +87,9 @@ async def test_the_redis_snippets_run(chat: Any, redis_url: str, prefix: str) ->
         await asyncio.to_thread(exec, script, namespace)
         [line] = await member.receive_all_messages(stop_action="event_complete")
         assert line.payload.text == "hi"  # type: ignore[attr-defined]
+        assert member.tracker is not None
+        assert member.tracker.consumer is not None
+        assert member.tracker.consumer.joined_groups == (group_name("room", "lobby"),)
 
 
 async def test_the_package_readme_example_serves() -> None:

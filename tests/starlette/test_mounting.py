@@ -139,7 +139,10 @@ def test_an_app_lists_the_consumer_classes_its_routes_serve() -> None:
         WebSocketRoute("/plain", Plain.as_asgi()),
         Route("/view", notify),
     ]
-    assert list(mounted_consumers(routes)) == [Seat, Plain]
+    assert [(m.path, m.consumer) for m in mounted_consumers(routes)] == [
+        ("/ws/seat/{seat}", Seat),
+        ("/plain", Plain),
+    ]
 
 
 async def test_layer_configuration_mistakes_are_clear() -> None:

@@ -45,6 +45,14 @@ BUILTIN_TAG = {"name": "chanx:builtin", "description": "Every chanx consumer spe
 BUILTIN_MESSAGES: frozenset[type[BaseMessage]] = frozenset({PingMessage, *BUILTIN_OUTGOING})
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_TEMPLATE_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_][A-Za-z0-9_]*))?\}")
+_CONVERTERS = {
+    "str": "a string without `/`",
+    "path": "a string, `/` allowed",
+    "int": "an integer",
+    "float": "a number",
+    "uuid": "a UUID",
+}
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]+")
 _BUILTIN_SENDS = {
     PONG_ACTION: "Answer to `ping`.",
@@ -80,6 +88,24 @@ class Route:
     parameters: Mapping[str, str] = field(default_factory=dict)
     security: tuple[SecurityScheme, ...] = ()
     authenticates: bool | None = None
+
+    @classmethod
+    def from_template(
+        cls,
+        path: str,
+        consumer: type[AsyncJsonWebsocketConsumer],
+        security: tuple[SecurityScheme, ...] = (),
+        authenticates: bool | None = None,
+    ) -> Route:
+        """The route at a path template in the ``{name}`` / ``{name:converter}`` style of
+        Starlette, FastAPI and Litestar: each converter describes its parameter and is
+        left out of the address (``/seat/{seat:int}`` is at ``/seat/{seat}``)."""
+        parameters = {
+            name: f"Path parameter `{name}`: {_CONVERTERS.get(kind or 'str', kind)}."
+            for name, kind in _TEMPLATE_PARAMETER.findall(path)
+        }
+        address = _TEMPLATE_PARAMETER.sub(lambda m: "{" + m.group(1) + "}", path) or "/"
+        return cls(address, consumer, parameters, security, authenticates)
 
 
 @dataclass(frozen=True)

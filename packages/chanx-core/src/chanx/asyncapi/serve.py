@@ -1,18 +1,22 @@
 """What every adapter's docs routes share: one configuration, three renderings.
 
-An adapter finds the app's routes, then asks :meth:`DocsConfig.render` for the body and
-content type of ``asyncapi.json``, ``asyncapi.yaml`` or the HTML page.
+An adapter serves one route per format (:data:`FORMATS`, at :data:`FILE_NAMES` below its
+prefix); each request asks :meth:`DocsConfig.respond` for the body and content type,
+with the server the request reached (:func:`websocket_server`) and the app's routes.
+On an ASGI router, each route is a :class:`DocsApp`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from chanx.asyncapi.document import Info, Route, build_document
 from chanx.asyncapi.emit import to_json, to_yaml
 from chanx.asyncapi.page import DEFAULT_ASSETS, PageAssets, render_page
+from chanx.core.types import ASGIReceive, ASGISend, Scope
 
 Format = Literal["json", "yaml", "html"]
 
@@ -21,8 +25,16 @@ CONTENT_TYPES: Mapping[Format, str] = {
     "yaml": "application/yaml; charset=utf-8",
     "html": "text/html; charset=utf-8",
 }
+FORMATS: tuple[Format, ...] = ("html", "json", "yaml")
 FILE_NAMES: Mapping[Format, str] = {"json": "asyncapi.json", "yaml": "asyncapi.yaml", "html": ""}
 """Each rendering's path below the docs prefix (the page is the prefix itself)."""
+
+Rendered = MutableMapping[tuple[Format, str], tuple[bytes, str]]
+"""What :meth:`DocsConfig.respond` keeps for one app: ``(format, server)`` -> ``(body,
+content type)``."""
+KEPT_RENDERINGS = 12
+"""At most this many renderings are kept per app: the server comes from the request's
+``Host`` header, which clients choose, so a flood of made-up hosts must not grow memory."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,77 @@ class DocsConfig:
             text = render_page(document, self.assets)
         return text.encode("utf-8"), CONTENT_TYPES[kind]
 
+    def respond(
+        self,
+        kind: Format,
+        routes: Callable[[], Sequence[Route]],
+        rendered: Rendered,
+        request_server: str,
+    ) -> tuple[bytes, str]:
+        """:meth:`render` for a request, once per format and server: the result is kept
+        in ``rendered`` (one mapping per app, kept by the adapter; at most
+        :data:`KEPT_RENDERINGS`), and ``routes`` (the app's routes) is only called to
+        render."""
+        key = (kind, request_server)
+        found = rendered.get(key)
+        if found is None:
+            found = self.render(kind, routes(), request_server)
+            if len(rendered) < KEPT_RENDERINGS:
+                rendered[key] = found
+        return found
 
-def websocket_server(http_scheme: str, host: str) -> str:
-    """The websocket URL of the server an HTTP request reached (``https`` -> ``wss``)."""
-    return f"{'wss' if http_scheme in ('https', 'wss') else 'ws'}://{host}"
+
+def websocket_server(http_scheme: str, host: str, root_path: str = "") -> str:
+    """The websocket URL of the server an HTTP request reached (``https`` -> ``wss``),
+    with the app's ``root_path`` (an app mounted under a prefix, or behind a proxy)."""
+    scheme = "wss" if http_scheme in ("https", "wss") else "ws"
+    return f"{scheme}://{host}{root_path.rstrip('/')}"
+
+
+class DocsApp:
+    """A plain ASGI app answering ``GET`` with one rendering of the document of the app
+    serving it: ``routes(scope["app"])`` gives that app's routes (asked on the first
+    request; each app's renderings are kept while it lives)."""
+
+    def __init__(
+        self, config: DocsConfig, kind: Format, routes: Callable[[Any], Sequence[Route]]
+    ) -> None:
+        self.config = config
+        self.kind = kind
+        self.routes = routes
+        self._rendered: weakref.WeakKeyDictionary[Any, Rendered] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"<DocsApp {self.kind}>"
+
+    async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await _respond(send, 405, b"", "text/plain", allow=b"GET, HEAD")
+            return
+        app = scope.get("app", self)
+        headers = dict(scope.get("headers") or ())
+        host = headers.get(b"host", b"").decode("latin-1")
+        if not host and scope.get("server"):
+            host = "{}:{}".format(*scope["server"])
+        server = websocket_server(scope.get("scheme", "http"), host, scope.get("root_path", ""))
+        kept = self._rendered.setdefault(app, {})
+        body, content_type = self.config.respond(self.kind, lambda: self.routes(app), kept, server)
+        await _respond(send, 200, body, content_type, head=scope["method"] == "HEAD")
+
+
+async def _respond(
+    send: ASGISend,
+    status: int,
+    body: bytes,
+    content_type: str,
+    *,
+    head: bool = False,
+    allow: bytes | None = None,
+) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", b"%d" % len(body))]
+    if allow is not None:
+        headers.append((b"allow", allow))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})

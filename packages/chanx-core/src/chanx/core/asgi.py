@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chanx.core.transport import ASGITransport, ConnectionGone
 from chanx.core.types import ASGIReceive, ASGISend, Scope
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from chanx.core.websocket import AsyncJsonWebsocketConsumer
 
 logger = logging.getLogger("chanx.asgi")
+
+C = TypeVar("C", bound="AsyncJsonWebsocketConsumer")
 
 
 class ConsumerApp:
@@ -89,3 +91,15 @@ async def serve_frames(consumer: AsyncJsonWebsocketConsumer, receive: ASGIReceiv
         elif kind == "websocket.disconnect":
             code: int = message.get("code", 1005)
             return code
+
+
+def adapter_consumer(consumer_class: Any, base: type[C]) -> type[C]:
+    """``consumer_class`` if it subclasses ``base`` (an adapter's consumer class), else a
+    ``TypeError`` saying how to mount a core consumer instead (for adapters' endpoints)."""
+    if not (isinstance(consumer_class, type) and issubclass(consumer_class, base)):
+        where = base.__module__.rsplit(".", 1)[0]
+        raise TypeError(
+            f"{consumer_class!r} is not a {where}.{base.__name__}; mount a core consumer "
+            "as a plain ASGI app instead: Consumer.as_asgi()"
+        )
+    return consumer_class

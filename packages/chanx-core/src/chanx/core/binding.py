@@ -29,11 +29,11 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from chanx.core.asgi import ConsumerApp
 from chanx.core.layer import GroupLayer
-from chanx.core.memory import default_layer
+from chanx.core.memory import InMemoryGroupLayer, default_layer
 from chanx.core.types import ASGIApp, ASGIReceive, ASGISend, Message, Scope
 
 logger = logging.getLogger("chanx.binding")
@@ -132,11 +132,46 @@ def running_bindings() -> list[LayerBinding]:
     return list(_running)
 
 
+STATE_KEY = "chanx_layer"
+"""The ``app.state`` attribute where an adapter keeps an app's :class:`LayerBinding`
+(Starlette, FastAPI and Litestar apps have a ``state``)."""
+
+
+@runtime_checkable
+class AppWithState(Protocol):
+    """An application with a ``state`` namespace, where its adapter keeps its binding."""
+
+    state: Any
+
+
+def app_binding(app: AppWithState) -> LayerBinding:
+    """The binding ``app``'s adapter keeps in ``app.state`` (:data:`STATE_KEY`)."""
+    bound = getattr(app.state, STATE_KEY, None)
+    if not isinstance(bound, LayerBinding):
+        raise LookupError(
+            f"this {type(app).__name__} app has no chanx layer: give it one with its chanx "
+            "adapter (configure_layer(app, ...) on Starlette and FastAPI, ChanxPlugin on "
+            "Litestar)"
+        )
+    return bound
+
+
+def app_layer(app: AppWithState) -> GroupLayer:
+    """The layer of ``app`` (given by its adapter: ``configure_layer``, ``ChanxPlugin``)."""
+    return app_binding(app).layer
+
+
 @contextmanager
-def bind_layer(target: GroupLayer | LayerBinding) -> Iterator[GroupLayer]:
-    """Bind a layer (or an app's binding) for the code in the block: class-level senders
-    called there use it. For scripts, worker processes and tests outside the app."""
-    binding = target if isinstance(target, LayerBinding) else LayerBinding(target)
+def bind_layer(target: GroupLayer | LayerBinding | AppWithState) -> Iterator[GroupLayer]:
+    """Bind a layer, a :class:`LayerBinding` or an app's layer for the code in the block:
+    class-level senders called there use it. For scripts, worker processes and tests
+    outside the app."""
+    if isinstance(target, LayerBinding):
+        binding = target
+    elif isinstance(target, AppWithState):
+        binding = app_binding(target)
+    else:
+        binding = LayerBinding(target)
     token = _current.set(binding)
     try:
         yield binding.layer
@@ -164,6 +199,20 @@ def find_layer(consumer_class: type | None = None) -> GroupLayer | None:
         "`with bind_layer(app): ...` (from the app's chanx adapter, or "
         "chanx.core.binding.bind_layer(layer)), or set the consumer's `layer`"
     )
+
+
+def make_layer(layer: GroupLayer | str | None = None, **redis_options: Any) -> GroupLayer:
+    """The layer an app's configuration names: a Redis URL (``"redis://localhost:6379/0"``:
+    a :class:`~chanx.core.redis.RedisGroupLayer` built with ``redis_options``, for several
+    worker processes; needs ``chanx-core[redis]``), a ready layer object, or ``None`` for
+    a fresh in-memory layer (one process)."""
+    if isinstance(layer, str):
+        from chanx.core.redis import RedisGroupLayer
+
+        return RedisGroupLayer(layer, **redis_options)
+    if redis_options:
+        raise TypeError("options are for a Redis URL; configure a layer object yourself")
+    return InMemoryGroupLayer() if layer is None else layer
 
 
 def current_layer(consumer_class: type | None = None) -> GroupLayer:

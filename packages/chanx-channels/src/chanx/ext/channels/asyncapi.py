@@ -22,7 +22,7 @@ from typing import Any
 
 from chanx.asyncapi.document import Route
 from chanx.asyncapi.page import DEFAULT_ASSETS, PageAssets
-from chanx.asyncapi.serve import FILE_NAMES, DocsConfig, Format, websocket_server
+from chanx.asyncapi.serve import FILE_NAMES, FORMATS, DocsConfig, Format, Rendered, websocket_server
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 
 _CONVERTER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -199,8 +199,7 @@ def asyncapi_urls(
     from django.urls import path
 
     config = DocsConfig(title, version, description, dict(servers or {}), assets)
-    rendered: dict[tuple[Format, str], tuple[bytes, str]] = {}
-    found: list[list[Route]] = []
+    rendered: Rendered = {}
 
     def view(kind: Format) -> Callable[..., Any]:
         def serve(request: Any) -> Any:
@@ -209,15 +208,12 @@ def asyncapi_urls(
             if request.method not in ("GET", "HEAD"):
                 return HttpResponseNotAllowed(["GET", "HEAD"])
             server = websocket_server(request.scheme, request.get_host())
-            if (kind, server) not in rendered:
-                if not found:
-                    found.append(application_routes(application))
-                rendered[(kind, server)] = config.render(kind, found[0], server)
-            body, content_type = rendered[(kind, server)]
+            body, content_type = config.respond(
+                kind, lambda: application_routes(application), rendered, server
+            )
             return HttpResponse(body, content_type=content_type)
 
         serve.__name__ = f"asyncapi_{kind}"
         return serve
 
-    kinds: tuple[Format, ...] = ("html", "json", "yaml")
-    return [path(FILE_NAMES[kind], view(kind), name=f"asyncapi-{kind}") for kind in kinds]
+    return [path(FILE_NAMES[kind], view(kind), name=f"asyncapi-{kind}") for kind in FORMATS]

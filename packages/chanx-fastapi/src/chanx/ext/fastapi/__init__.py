@@ -11,17 +11,19 @@
   running now;
 * testing helpers in :mod:`chanx.ext.fastapi.testing`.
 
-FastAPI is Starlette: the layer functions are :mod:`chanx.ext.starlette`'s, and the
-Redis layer is core's (:mod:`chanx.core.redis`).
+FastAPI is Starlette: ``configure_layer`` is :mod:`chanx.ext.starlette`'s, the other layer
+functions are core's (:mod:`chanx.core.binding`), and so is the Redis layer
+(:mod:`chanx.core.redis`).
 """
 
 import warnings
 from typing import Any
 
+from chanx.core.binding import app_layer, bind_layer, current_layer
 from chanx.ext.fastapi.asyncapi import asyncapi_docs
 from chanx.ext.fastapi.auth import DependencyAuthenticator
 from chanx.ext.fastapi.websocket import AsyncJsonWebsocketConsumer, ConsumerEndpoint
-from chanx.ext.starlette.layers import app_layer, bind_layer, configure_layer, current_layer
+from chanx.ext.starlette.layers import configure_layer
 
 __all__ = [
     "AsyncJsonWebsocketConsumer",

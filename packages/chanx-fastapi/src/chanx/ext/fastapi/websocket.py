@@ -22,11 +22,11 @@ from fastapi import params
 from fastapi.routing import APIWebSocketRoute
 from starlette.websockets import WebSocket
 
-from chanx.core.asgi import ConsumerApp
+from chanx.core.asgi import ConsumerApp, adapter_consumer
 from chanx.core.auth import AuthResult
 from chanx.ext.fastapi.auth import DependencyAuthenticator, solve_connection_dependencies
 from chanx.ext.starlette.websocket import AsyncJsonWebsocketConsumer as StarletteConsumer
-from chanx.ext.starlette.websocket import checked, serve
+from chanx.ext.starlette.websocket import serve
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -131,7 +131,7 @@ class ConsumerEndpoint:
         consumer_class: type[AsyncJsonWebsocketConsumer],
         dependencies: Sequence[params.Depends],
     ) -> None:
-        self.consumer_class = checked(consumer_class, AsyncJsonWebsocketConsumer)
+        self.consumer_class = adapter_consumer(consumer_class, AsyncJsonWebsocketConsumer)
         for dependency in dependencies:
             if not isinstance(dependency, params.Depends):
                 raise TypeError(f"dependencies must be Depends(...) objects, got {dependency!r}")

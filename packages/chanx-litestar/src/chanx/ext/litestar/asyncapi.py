@@ -27,7 +27,7 @@ from litestar.routes import WebSocketRoute
 
 from chanx.asyncapi.document import Route
 from chanx.asyncapi.page import DEFAULT_ASSETS, PageAssets
-from chanx.asyncapi.serve import FILE_NAMES, DocsConfig, Format, websocket_server
+from chanx.asyncapi.serve import FILE_NAMES, FORMATS, DocsConfig, Format, Rendered, websocket_server
 from chanx.core.auth import SecurityScheme
 from chanx.ext.litestar.routing import ConsumerRouteHandler
 
@@ -120,18 +120,15 @@ def asyncapi_docs(
 
         @get(url, include_in_schema=False, name=f"asyncapi_{kind}", sync_to_thread=False)
         def serve(request: Request[Any, Any, Any]) -> Response[bytes]:
-            app = request.app
-            root = str(request.scope.get("root_path", "")).rstrip("/")
-            server = websocket_server(request.url.scheme, request.url.netloc) + root
-            cache: dict[tuple[Format, str], tuple[bytes, str]] | None = app.state.get(state_key)
-            if cache is None:
-                cache = app.state[state_key] = {}
-            if (kind, server) not in cache:
-                cache[(kind, server)] = config.render(kind, discover(app) or [], server)
-            body, content_type = cache[(kind, server)]
+            app, url = request.app, request.url
+            root = str(request.scope.get("root_path", ""))
+            server = websocket_server(url.scheme, url.netloc, root)
+            kept: Rendered | None = app.state.get(state_key)
+            if kept is None:
+                kept = app.state[state_key] = {}
+            body, content_type = config.respond(kind, lambda: discover(app) or [], kept, server)
             return Response(body, media_type=content_type)
 
         return serve
 
-    kinds: tuple[Format, ...] = ("html", "json", "yaml")
-    return Router(path=path, route_handlers=[handler(kind) for kind in kinds])
+    return Router(path=path, route_handlers=[handler(kind) for kind in FORMATS])

@@ -1,9 +1,6 @@
-"""Starlette authentication in chanx terms.
-
-Starlette's ``AuthenticationMiddleware`` sets ``scope["user"]`` and ``scope["auth"]``
-(credentials with scopes) for every connection; the consumer exposes them as
-``self.user`` and ``self.auth``. :func:`requires` turns them into a chanx decision.
-"""
+"""Starlette authentication in chanx terms: ``AuthenticationMiddleware`` sets
+``scope["user"]`` and ``scope["auth"]`` (credentials with scopes), the consumer's
+``self.user`` and ``self.auth``; :func:`requires` turns them into a chanx decision."""
 
 from __future__ import annotations
 
@@ -45,10 +42,6 @@ class ScopesAuthenticator:
 
 def requires(*scopes: str, status_code: int = 403) -> ScopesAuthenticator:
     """An authenticator admitting only authenticated users whose credentials hold
-    ``scopes`` (``requires()``: any authenticated user), like Starlette's ``requires``
-    decorator for HTTP endpoints::
-
-        class MembersConsumer(AsyncJsonWebsocketConsumer):
-            authenticator = requires("authenticated")
-    """
+    ``scopes`` (none: any authenticated user), like Starlette's ``requires`` decorator
+    for HTTP endpoints: ``authenticator = requires("authenticated")``."""
     return ScopesAuthenticator(scopes, status_code)

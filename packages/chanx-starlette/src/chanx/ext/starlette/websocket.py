@@ -1,25 +1,17 @@
-"""The Starlette consumer base class and the endpoint that serves it on a route::
-
-    app = Starlette(routes=[ChatConsumer.as_route("/ws/chat")])
-
-Path parameters reach the consumer as ``self.path_params``; the Starlette ``WebSocket``
-is ``self.websocket``; ``AuthenticationMiddleware``'s user and credentials are
-``self.user`` and ``self.auth``.
-"""
+"""The Starlette consumer base class and the endpoint serving it on a route
+(``Starlette(routes=[ChatConsumer.as_route("/ws/chat")])``)."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from chanx.core.asgi import run_consumer
+from chanx.core.asgi import adapter_consumer, run_consumer
 from chanx.core.auth import AuthResult
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
-
-T = TypeVar("T", bound=CoreConsumer)
 
 GONE = (OSError, WebSocketDisconnect, WebSocketDisconnected)
 """What Starlette's ``WebSocket.send`` raises once the client has gone."""
@@ -29,11 +21,11 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
     """A chanx consumer served by Starlette (FastAPI's consumer builds on it).
 
     On top of the core consumer: :meth:`as_route` / :meth:`as_endpoint` to mount it,
-    ``self.websocket`` and ``self.app``, and ``AuthenticationMiddleware``'s results:
+    the Starlette ``WebSocket`` as ``self.websocket``, the app as ``self.app``, path
+    parameters as ``self.path_params``, and ``AuthenticationMiddleware``'s results:
     ``self.user`` (``scope["user"]``) and ``self.auth`` (``scope["auth"]``). Without an
     ``authenticator``, a connection whose middleware authenticated its user gets the
-    ``authentication`` message (200); an anonymous one gets none. The app's layer comes
-    from :func:`~chanx.ext.starlette.configure_layer`.
+    ``authentication`` message (200); an anonymous one gets none.
     """
 
     websocket: WebSocket
@@ -70,7 +62,7 @@ class ConsumerEndpoint:
     connection. Made by ``Consumer.as_endpoint()`` rather than by hand."""
 
     def __init__(self, consumer_class: type[AsyncJsonWebsocketConsumer]) -> None:
-        self.consumer_class = checked(consumer_class, AsyncJsonWebsocketConsumer)
+        self.consumer_class = adapter_consumer(consumer_class, AsyncJsonWebsocketConsumer)
 
     def __repr__(self) -> str:
         return f"<ConsumerEndpoint {self.consumer_class.__qualname__}>"
@@ -84,15 +76,3 @@ async def serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> N
     consumer.websocket = websocket
     consumer.user = websocket.scope.get("user")
     await run_consumer(consumer, websocket.scope, websocket.receive, websocket.send, GONE)
-
-
-def checked(consumer_class: Any, base: type[T]) -> type[T]:
-    """``consumer_class`` if it subclasses ``base`` (an adapter's consumer), else a
-    ``TypeError`` saying how to mount a core consumer instead."""
-    if not (isinstance(consumer_class, type) and issubclass(consumer_class, base)):
-        where = base.__module__.rsplit(".", 1)[0]
-        raise TypeError(
-            f"{consumer_class!r} is not a {where}.{base.__name__}; mount a core consumer "
-            "as a plain ASGI app: WebSocketRoute(path, Consumer.as_asgi())"
-        )
-    return consumer_class
