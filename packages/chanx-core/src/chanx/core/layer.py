@@ -50,6 +50,7 @@ class EventEnvelope:
     action: str
     event: BaseMessage | None = None
     _text: str | None = field(default=None, repr=False)
+    _size: int | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, event: BaseMessage) -> EventEnvelope:
@@ -61,6 +62,16 @@ class EventEnvelope:
             assert self.event is not None
             self._text = self.event.model_dump_json()
         return self._text
+
+    @property
+    def size(self) -> int:
+        """The UTF-8 size of :attr:`text` (what a queued event counts toward a
+        connection's outbox bound); computed once per envelope, whatever the number of
+        receivers."""
+        if self._size is None:
+            text = self.text
+            self._size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        return self._size
 
 
 Envelope = GroupMessage | EventEnvelope

@@ -13,7 +13,6 @@ import inspect
 import json
 import logging
 import sys
-from collections import deque
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import parse_qsl
@@ -22,7 +21,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from chanx.constants import (
     AUTH_FAILURE_CLOSE_BASE,
+    CLOSE_SLOW_CONSUMER,
     DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_OUTBOX_MAX_BYTES,
+    DEFAULT_OUTBOX_MAX_MESSAGES,
     EVENT_ACTION_COMPLETE,
     GROUP_ACTION_COMPLETE,
     MESSAGE_ACTION_COMPLETE,
@@ -33,6 +35,7 @@ from chanx.core.handlers import Handler, HandlerTable, union_adapter
 from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage
 from chanx.core.memory import default_layer
 from chanx.core.observe import current_observer
+from chanx.core.outbox import Outbox, OverflowPolicy, check_limits, run_detached
 from chanx.core.sync import call_sync
 from chanx.core.transport import ConnectionGone, Transport
 from chanx.messages.base import BaseMessage
@@ -90,7 +93,10 @@ class AsyncJsonWebsocketConsumer:
     * ``authenticator``: an :class:`~chanx.core.auth.Authenticator` (or override
       :meth:`authenticate`);
     * ``layer``: the :class:`~chanx.core.layer.GroupLayer`; the process-wide in-memory
-      layer when unset.
+      layer when unset;
+    * ``outbox_max_messages``, ``outbox_max_bytes``, ``outbox_overflow``: the bounds of
+      the connection's outbox (group messages and events waiting for a client that reads
+      slowly; ``None``: unbounded) and what happens over them (see :attr:`outbox`).
     """
 
     send_completion: ClassVar[bool] = False
@@ -100,6 +106,9 @@ class AsyncJsonWebsocketConsumer:
     groups: ClassVar[Sequence[str]] = ()
     authenticator: ClassVar[Authenticator | None] = None
     layer: ClassVar[GroupLayer | None] = None
+    outbox_max_messages: ClassVar[int | None] = DEFAULT_OUTBOX_MAX_MESSAGES
+    outbox_max_bytes: ClassVar[int | None] = DEFAULT_OUTBOX_MAX_BYTES
+    outbox_overflow: ClassVar[OverflowPolicy] = "close"
 
     message_handlers: ClassVar[HandlerTable]
     """Client-message handlers of this class, by action (built at class creation)."""
@@ -107,13 +116,13 @@ class AsyncJsonWebsocketConsumer:
     """Event handlers of this class, by action (built at class creation)."""
 
     scope: Scope
-    transport: Transport
     channel_name: str
     user: Any
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._build_tables(_defining_namespace())
+        _check_outbox_settings(cls)
 
     @classmethod
     def _build_tables(cls, localns: Mapping[str, Any] | None = None) -> None:
@@ -129,8 +138,8 @@ class AsyncJsonWebsocketConsumer:
         # Handlers take turns on one connection; only event handlers can run beside a
         # message handler, so consumers without them need no lock.
         self._lock = asyncio.Lock() if self.event_handlers.by_action else None
-        self._events: deque[tuple[Handler, EventEnvelope]] | None = None
-        self._event_task: asyncio.Task[None] | None = None
+        self._outbox: Outbox | None = None
+        self._slow_close: asyncio.Task[None] | None = None
         self._connected = False
 
     # ------------------------------------------------------------------ built-in handlers
@@ -193,21 +202,62 @@ class AsyncJsonWebsocketConsumer:
         """The groups this connection is in now."""
         return tuple(self._joined)
 
+    @property
+    def transport(self) -> Transport:
+        """How the engine talks to the client (set by the adapter before connecting)."""
+        return self._transport
+
+    @transport.setter
+    def transport(self, transport: Transport) -> None:
+        self._transport = transport
+        if self._outbox is None:
+            self._outbox = Outbox(
+                transport.send_text,
+                transport.close,
+                run_event=self._handle_queued_event,
+                on_overflow=self._slow_consumer,
+                describe=self._describe,
+                max_messages=self.outbox_max_messages,
+                max_bytes=self.outbox_max_bytes,
+                overflow=self.outbox_overflow,
+            )
+        else:
+            self._outbox.bind(transport.send_text, transport.close)
+
+    @property
+    def outbox(self) -> Outbox:
+        """This connection's outbox: every frame to the client goes through it, in order.
+
+        Group messages, events and ``send_to`` deliveries never wait on the client: they
+        are written at once when the connection is idle, else queued within
+        ``outbox_max_messages`` / ``outbox_max_bytes``. Over a bound, ``outbox_overflow``
+        applies: ``"close"`` closes the connection with
+        :data:`~chanx.constants.CLOSE_SLOW_CONSUMER` (4429), ``"drop_oldest"`` drops the
+        oldest queued ones (counted in ``outbox.dropped``). The handler's own replies are
+        never dropped: behind a backlog, the handler waits for them.
+        """
+        outbox = self._outbox
+        if outbox is None:
+            raise RuntimeError("the consumer has no transport yet")
+        return outbox
+
     # ------------------------------------------------------------------ sending
 
     async def send_message(self, message: BaseMessage) -> None:
-        """Send one message to this connection's client."""
+        """Send one message to this connection's client (after what its outbox holds;
+        waits until it is written)."""
         if self.log_websocket_message:
             self._log("sent", message.action)
-        await self.transport.send_text(message.model_dump_json())
+        await self.outbox.send(message.model_dump_json())
 
     async def send_json(self, data: Any) -> None:
         """Send any JSON-serializable value (no model, no validation)."""
-        await self.transport.send_text(json.dumps(data, separators=(",", ":")))
+        await self.outbox.send(json.dumps(data, separators=(",", ":")))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close this connection."""
-        await self.transport.close(code, reason)
+        """Close this connection (after this connection's own queued replies; group
+        messages and events still queued are discarded)."""
+        await self.outbox.close(code, reason)
 
     async def broadcast_message(
         self,
@@ -364,6 +414,8 @@ class AsyncJsonWebsocketConsumer:
         action = message.action
         if self.log_websocket_message:
             self._log("received", action)
+        if not self._connected:
+            return  # closed meanwhile (a slow consumer): the client's frames are ignored
         handler = self.message_handlers.by_action[action]
         if self._lock is None:
             await self._handle_message(handler, message)
@@ -377,35 +429,34 @@ class AsyncJsonWebsocketConsumer:
         await self._refuse("Binary frames are not supported; send JSON text frames", "binary_frame")
 
     async def deliver(self, envelope: Envelope) -> None:
-        """Relay a group message at once; queue an event for this connection's event
-        handler (events run one at a time, never beside a message handler)."""
+        """Take a group message or an event for this connection; never waits on the
+        client. A group message (and its ``group_complete``) is written at once when the
+        connection is idle, else queued in its :attr:`outbox`; an event is queued for
+        this connection's event handler (events run one at a time, never beside a
+        message handler)."""
         if not self._connected:
             return
+        outbox = self._outbox
+        assert outbox is not None
         if isinstance(envelope, GroupMessage):
             if envelope.exclude is not None and envelope.exclude == self.channel_name:
                 return
-            await self.transport.send_text(envelope.text)
-            if self.send_completion:
-                await self.transport.send_text(_GROUP_COMPLETE)
+            outbox.push(envelope.text, _GROUP_COMPLETE if self.send_completion else None)
             return
         handler = self.event_handlers.by_action.get(envelope.action)
         if handler is None:
             logger.debug("no event handler for %r on %s", envelope.action, type(self).__name__)
             return
-        if self._events is None:
-            self._events = deque()
-        self._events.append((handler, envelope))
-        if self._event_task is None:
-            self._event_task = asyncio.get_running_loop().create_task(self._drain_events())
+        outbox.push_event(handler, envelope, envelope.size)
 
     async def handle_disconnect(self, code: int) -> None:
-        """Leave every group, drop pending events, run :meth:`on_disconnect` (only for a
-        connection that got past authentication)."""
+        """Stop delivery (queued messages and events are dropped), leave every group,
+        run :meth:`on_disconnect` (only for a connection that got past authentication).
+        Runs once; later calls do nothing."""
         was_connected, self._connected = self._connected, False
         try:
-            task, self._event_task = self._event_task, None
-            if task is not None and task is not asyncio.current_task():
-                task.cancel()
+            if self._outbox is not None:
+                self._outbox.stop()
             if was_connected:
                 layer = self._layer_or_default()
                 for group in tuple(self._joined):
@@ -434,7 +485,7 @@ class AsyncJsonWebsocketConsumer:
             logger.exception("handler %s failed on %r", handler.name, message.action)
             await self.send_message(_error("Internal server error", "internal_error"))
         if self.send_completion:
-            await self.transport.send_text(_COMPLETE)
+            await self.outbox.send(_COMPLETE)
 
     async def _run(self, handler: Handler, message: BaseMessage) -> None:
         if handler.streaming:
@@ -458,18 +509,35 @@ class AsyncJsonWebsocketConsumer:
                 return False
         return True
 
-    async def _drain_events(self) -> None:
-        events = self._events
-        assert events is not None
-        try:
-            while events and self._connected:
-                handler, envelope = events.popleft()
-                assert self._lock is not None
-                async with self._lock:
-                    await self._handle_event(handler, envelope)
-        finally:
-            if self._event_task is asyncio.current_task():
-                self._event_task = None
+    async def _handle_queued_event(self, handler: Handler, envelope: EventEnvelope) -> None:
+        assert self._lock is not None
+        async with self._lock:
+            await self._handle_event(handler, envelope)
+
+    def _slow_consumer(self, bound: str) -> None:
+        """The outbox went over ``bound`` (policy ``"close"``): it has stopped already;
+        close the connection and run the disconnect path, without waiting on the client."""
+        logger.warning(
+            "%s is not reading fast enough: outbox over %s; closing it with %d",
+            self._describe(),
+            bound,
+            CLOSE_SLOW_CONSUMER,
+        )
+        if self._slow_close is None:
+            self._slow_close = asyncio.get_running_loop().create_task(self._close_slow_consumer())
+
+    async def _close_slow_consumer(self) -> None:
+        # The close frame goes after what the client has not read yet: if the socket is
+        # still full, the close waits for it (or for the server to drop the connection),
+        # and nobody waits for the close.
+        run_detached(
+            self.transport.close(CLOSE_SLOW_CONSUMER), f"closing {self._describe()} as slow"
+        )
+        await self.handle_disconnect(CLOSE_SLOW_CONSUMER)
+
+    def _describe(self) -> str:
+        name = getattr(self, "channel_name", None)
+        return f"{type(self).__name__} {name or '(not connected)'}"
 
     async def _handle_event(self, handler: Handler, envelope: EventEnvelope) -> None:
         event = envelope.event
@@ -489,7 +557,7 @@ class AsyncJsonWebsocketConsumer:
             logger.exception("event handler %s failed on %r", handler.name, envelope.action)
             await self.send_message(_error("Internal server error", "internal_error"))
         if self.send_completion:
-            await self.transport.send_text(_EVENT_COMPLETE)
+            await self.outbox.send(_EVENT_COMPLETE)
 
     async def _invalid_frame(self, exc: ValidationError, text: str) -> None:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
@@ -519,12 +587,12 @@ class AsyncJsonWebsocketConsumer:
             ErrorMessage(payload=ErrorPayload(detail="Invalid message", errors=details))
         )
         if self.send_completion:
-            await self.transport.send_text(_COMPLETE)
+            await self.outbox.send(_COMPLETE)
 
     async def _refuse(self, detail: str, kind: str, loc: list[str | int] | None = None) -> None:
         await self.send_message(_error(detail, kind, loc))
         if self.send_completion:
-            await self.transport.send_text(_COMPLETE)
+            await self.outbox.send(_COMPLETE)
 
     async def _send_authentication(self, result: AuthResult) -> None:
         payload = AuthenticationPayload(
@@ -550,6 +618,25 @@ def _defining_namespace() -> Mapping[str, Any] | None:
 
 def _as_groups(groups: Iterable[str] | str) -> Iterable[str]:
     return (groups,) if isinstance(groups, str) else groups
+
+
+def _check_outbox_settings(cls: type[AsyncJsonWebsocketConsumer]) -> None:
+    """Bad outbox settings fail when the class is defined. Only plain class attributes
+    are checked here; values read from elsewhere (a descriptor, such as the Django
+    adapter's ``CHANX`` settings) are checked when a connection starts."""
+    values: list[Any] = []
+    for name in _OUTBOX_SETTINGS:
+        value = next(k.__dict__[name] for k in cls.__mro__ if name in k.__dict__)
+        if not (value is None or isinstance(value, (int, str))):
+            return
+        values.append(value)
+    try:
+        check_limits(*values)
+    except ValueError as exc:
+        raise TypeError(f"{cls.__qualname__}: {exc}") from None
+
+
+_OUTBOX_SETTINGS = ("outbox_max_messages", "outbox_max_bytes", "outbox_overflow")
 
 
 def _utf8_size(text: str) -> int:
