@@ -20,6 +20,7 @@ ECHO_PATH = "/ws/echo"
 ROOM_PATH = "/ws/room/{room}"
 AUTH_PATH = "/ws/auth"
 MAX_MESSAGE_SIZE = 2048
+ROOM_OUTBOX_MAX_MESSAGES = 40
 VALID_TOKEN = "let-me-in"
 
 
@@ -171,10 +172,12 @@ class EchoBehaviour:
 
 
 class RoomBehaviour:
-    """``/ws/room/{room}``: joins ``room_<room>``; shouts are broadcast to the room."""
+    """``/ws/room/{room}``: joins ``room_<room>``; shouts are broadcast to the room. A
+    client that stops reading is closed once 40 group messages and events wait for it."""
 
     send_completion = True
     log_websocket_message = False
+    outbox_max_messages = ROOM_OUTBOX_MAX_MESSAGES
 
     async def get_groups(self) -> Iterable[str]:
         return [f"room_{self.path_params['room']}"]  # type: ignore[attr-defined]

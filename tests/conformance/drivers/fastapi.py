@@ -10,7 +10,6 @@ from fastapi import APIRouter, FastAPI
 
 from chanx.ext.fastapi import AsyncJsonWebsocketConsumer, configure_layer
 from chanx.ext.fastapi.testing import lifespan
-from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
     ECHO_PATH,
@@ -20,6 +19,7 @@ from tests.conformance.behaviours import (
     RoomBehaviour,
 )
 from tests.conformance.drivers import Driver
+from tests.paused import PausableCommunicator
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -69,9 +69,9 @@ class FastAPIDriver(Driver):
 
     def communicator(
         self, path: str, headers: Mapping[str, str] | None = None
-    ) -> WebsocketCommunicator:
+    ) -> PausableCommunicator:
         assert self.app is not None, "use the driver inside running()"
-        return WebsocketCommunicator(self.app, path, headers=headers)
+        return PausableCommunicator(self.app, path, headers=headers)
 
 
 DRIVER = FastAPIDriver()

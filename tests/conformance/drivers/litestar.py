@@ -10,7 +10,6 @@ from litestar.channels import ChannelsPlugin
 
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin
 from chanx.ext.litestar.testing import lifespan, memory_channels
-from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
     ECHO_PATH,
@@ -20,6 +19,7 @@ from tests.conformance.behaviours import (
     RoomBehaviour,
 )
 from tests.conformance.drivers import Driver
+from tests.paused import PausableCommunicator
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -61,8 +61,8 @@ class LitestarDriver(Driver):
 
     def communicator(
         self, path: str, headers: Mapping[str, str] | None = None
-    ) -> WebsocketCommunicator:
-        return WebsocketCommunicator(self.app, path, headers=headers)
+    ) -> PausableCommunicator:
+        return PausableCommunicator(self.app, path, headers=headers)
 
 
 DRIVER = LitestarDriver()

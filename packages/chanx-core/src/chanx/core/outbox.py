@@ -136,6 +136,11 @@ _Event = tuple[int, Any, Any, int]
 class Outbox:
     """One connection's outgoing delivery: in-order writes, bounded queues, a policy.
 
+    The bounds (``max_messages``, ``max_bytes``) and the policy apply while the client
+    is behind: a write of the connection's is waiting on it. Group messages are queued
+    only then; events always wait for the connection's event worker, and count toward
+    the bounds, but a client that keeps up is never closed or dropped for them.
+
     Read-only figures for monitoring and tests:
 
     * :attr:`queued_messages` / :attr:`queued_bytes`: group messages and events waiting
@@ -298,9 +303,14 @@ class Outbox:
 
     def push_event(self, handler: Any, envelope: Any, size: int) -> None:
         """Queue an event for this connection's event handler (``size``: the UTF-8 size
-        of its JSON), within the bounds; events are handled one at a time by a worker
-        task of the connection's. Never waits."""
-        if not self.accepting or not self._admit(size):
+        of its JSON); events are handled one at a time by a worker task of the
+        connection's. Never waits.
+
+        Queued events count toward the bounds, which apply while the client is behind
+        (a write of this connection's is waiting): events that only wait for their
+        handler's turn are the handler's pace, not a slow client's, and are never
+        refused."""
+        if not self.accepting or (self._writer is not None and not self._admit(size)):
             return
         events = self._events
         if events is None:
@@ -354,9 +364,13 @@ class Outbox:
         waiter: asyncio.Future[None] | None,
     ) -> None:
         writer = asyncio.get_running_loop().create_task(self._write(coro, yielded, waiter))
-        if waiter is not None:
-            # A writer cancelled before its first step never runs its own clean-up.
-            writer.add_done_callback(lambda _: _fail(waiter, _ended()))
+
+        def ended(_: object) -> None:
+            # A writer cancelled before its first step ran none of its own clean-up.
+            coro.close()
+            _fail(waiter, _ended())
+
+        writer.add_done_callback(ended)
         self._writer = writer
 
     async def _write(
