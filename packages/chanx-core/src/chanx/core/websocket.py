@@ -394,6 +394,15 @@ class AsyncJsonWebsocketConsumer:
 
     async def handle_text(self, text: str) -> None:
         """Validate one text frame, route it to its handler, answer."""
+        if not self._connected:
+            return  # closed as a slow consumer: the close is under way
+        try:
+            await self._handle_text(text)
+        except ConnectionGone:
+            if self._slow_close is None:
+                raise  # the client went away: the adapter ends the connection
+
+    async def _handle_text(self, text: str) -> None:
         limit = self.max_message_size
         # A character is 1 to 4 UTF-8 bytes: encode only when the length alone can't tell.
         if len(text) * 4 > limit and (len(text) > limit or _utf8_size(text) > limit):
@@ -414,8 +423,6 @@ class AsyncJsonWebsocketConsumer:
         action = message.action
         if self.log_websocket_message:
             self._log("received", action)
-        if not self._connected:
-            return  # closed meanwhile (a slow consumer): the client's frames are ignored
         handler = self.message_handlers.by_action[action]
         if self._lock is None:
             await self._handle_message(handler, message)
@@ -425,8 +432,16 @@ class AsyncJsonWebsocketConsumer:
 
     async def handle_bytes(self, data: bytes) -> None:
         """Binary frames are refused with an ``error``: chanx speaks JSON text frames."""
+        if not self._connected:
+            return
         logger.warning("binary frame of %d bytes refused", len(data))
-        await self._refuse("Binary frames are not supported; send JSON text frames", "binary_frame")
+        try:
+            await self._refuse(
+                "Binary frames are not supported; send JSON text frames", "binary_frame"
+            )
+        except ConnectionGone:
+            if self._slow_close is None:
+                raise
 
     async def deliver(self, envelope: Envelope) -> None:
         """Take a group message or an event for this connection; never waits on the
@@ -515,25 +530,31 @@ class AsyncJsonWebsocketConsumer:
             await self._handle_event(handler, envelope)
 
     def _slow_consumer(self, bound: str) -> None:
-        """The outbox went over ``bound`` (policy ``"close"``): it has stopped already;
-        close the connection and run the disconnect path, without waiting on the client."""
+        """The outbox went over ``bound`` (policy ``"close"``) and has stopped: close the
+        connection and run the disconnect path, without waiting on the client.
+
+        The close frame goes after what the client has not read yet: while its socket
+        stays full the close waits (nobody waits for it), until the client reads or the
+        server drops the connection. A handler still running gets
+        :class:`ConnectionGone` from its sends, which ends it quietly; the client's
+        frames are ignored until the server reports the end of the connection."""
+        if self._slow_close is not None:
+            return
         logger.warning(
             "%s is not reading fast enough: outbox over %s; closing it with %d",
             self._describe(),
             bound,
             CLOSE_SLOW_CONSUMER,
         )
-        if self._slow_close is None:
-            self._slow_close = asyncio.get_running_loop().create_task(self._close_slow_consumer())
+        what = f"closing {self._describe()} as slow"
+        run_detached(self.transport.close(CLOSE_SLOW_CONSUMER), what)
+        self._slow_close = asyncio.get_running_loop().create_task(self._end_slow_consumer())
 
-    async def _close_slow_consumer(self) -> None:
-        # The close frame goes after what the client has not read yet: if the socket is
-        # still full, the close waits for it (or for the server to drop the connection),
-        # and nobody waits for the close.
-        run_detached(
-            self.transport.close(CLOSE_SLOW_CONSUMER), f"closing {self._describe()} as slow"
-        )
-        await self.handle_disconnect(CLOSE_SLOW_CONSUMER)
+    async def _end_slow_consumer(self) -> None:
+        try:
+            await self.handle_disconnect(CLOSE_SLOW_CONSUMER)
+        except Exception:
+            logger.exception("disconnecting %s failed", self._describe())
 
     def _describe(self) -> str:
         name = getattr(self, "channel_name", None)
