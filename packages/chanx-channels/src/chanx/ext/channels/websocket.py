@@ -32,6 +32,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from chanx.core.layer import WIRE_TYPE, GroupLayer, GroupMessage, envelope_from_wire
 from chanx.core.memory import default_layer
+from chanx.core.outbox import OverflowPolicy
 from chanx.core.transport import ASGITransport
 from chanx.core.types import ASGIReceive, ASGISend, Message, Scope
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
@@ -52,7 +53,8 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
     Configuration comes from the ``CHANX`` setting (read when used, so
     ``override_settings`` works) unless a subclass sets the attribute itself:
     ``send_completion``, ``log_websocket_message``, ``log_ignored_actions``,
-    ``max_message_size`` and ``close_old_connections`` (see :mod:`chanx.ext.channels.db`).
+    ``max_message_size``, ``close_old_connections`` (see :mod:`chanx.ext.channels.db`)
+    and the outbox's ``outbox_max_messages``, ``outbox_max_bytes``, ``outbox_overflow``.
 
     Groups and events travel over the channel layer ``channel_layer_alias`` names in
     ``CHANNEL_LAYERS`` (``"default"``), so they reach consumers in every process. Without
@@ -73,6 +75,9 @@ class AsyncJsonWebsocketConsumer(AsyncWebsocketConsumer, CoreConsumer):  # type:
     log_ignored_actions = FromSettings[Collection[str]]("LOG_IGNORED_ACTIONS")
     max_message_size = FromSettings[int]("MAX_MESSAGE_SIZE")
     close_old_connections = FromSettings[CleanupMode]("CLOSE_OLD_CONNECTIONS")
+    outbox_max_messages = FromSettings[int | None]("OUTBOX_MAX_MESSAGES")
+    outbox_max_bytes = FromSettings[int | None]("OUTBOX_MAX_BYTES")
+    outbox_overflow = FromSettings[OverflowPolicy]("OUTBOX_OVERFLOW")
     groups: ClassVar[Sequence[str]] = ()
 
     channel_layer: Any
