@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.e2e.raw_client import NeverReader
+from bench.never_reader import NeverReader
 from tests.servers import Server, free_port, python
 
 pytestmark = pytest.mark.e2e

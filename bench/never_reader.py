@@ -1,5 +1,6 @@
-"""A websocket client on a raw socket that stops reading: a small receive buffer, the
-handshake, one round trip, then nothing read until the test says so."""
+"""A websocket client on a raw socket that stops reading (the slow member of the
+``slow_member`` scenario, and of the end-to-end slow-reader tests): a small receive
+buffer, the handshake, one round trip, then nothing read until told to."""
 
 from __future__ import annotations
 
