@@ -166,7 +166,7 @@ async def test_a_handlers_own_send_waits_behind_the_backlog() -> None:
     assert wire.frames == ["group 1", "group 2", "reply", "group 3"]
 
 
-async def test_a_handlers_own_send_that_waits_is_finished_by_the_writer() -> None:
+async def test_a_handlers_own_send_that_waits_goes_first_then_the_queue_drains() -> None:
     wire = Wire()
     outbox, _ = make(wire)
     wire.pause()
@@ -211,12 +211,10 @@ async def test_over_the_message_bound_the_close_policy_stops_everything() -> Non
     assert outbox.stopped
     assert not outbox.accepting
     assert outbox.queued_messages == outbox.queued_bytes == 0
-    with pytest.raises(ConnectionGone):
-        await waiting  # the handler waiting behind the backlog is released
+    await waiting  # the handler waiting behind the backlog goes on, its send discarded
     await until(lambda: wire.cancelled == 1)  # the stuck send was cancelled
     outbox.push("later")  # ignored
-    with pytest.raises(ConnectionGone):
-        await outbox.send("after")
+    await outbox.send("after")  # discarded: the client was closed as slow
     wire.resume()
     await outbox.wait_idle()
     assert wire.frames == []
@@ -380,14 +378,32 @@ async def test_close_waits_for_own_sends_and_discards_queued_group_messages() ->
     assert wire.frames == ["in flight", "reply", "close 4000"]
 
 
+async def test_after_a_slow_close_a_handlers_write_in_flight_is_left_to_finish() -> None:
+    wire = Wire()
+    outbox, overflows = make(wire, max_messages=1)
+    wire.pause()
+    sending = asyncio.ensure_future(outbox.send("stuck reply"))  # the handler's own
+    await until(lambda: not outbox.idle)
+    outbox.push("g1")
+    outbox.push("g2")  # over the bound: closed as slow
+    assert overflows == ["outbox_max_messages=1"]
+    assert outbox.stopped
+    await outbox.send("later reply")  # discarded
+    await outbox.close(1000)  # nothing more to close: the slow-consumer close is under way
+    assert not sending.done()  # the handler's write is not the outbox's to cancel
+    wire.resume()
+    await sending
+    assert wire.frames == ["stuck reply"]
+
+
 async def test_stop_cancels_a_stuck_writer_and_releases_waiting_handlers() -> None:
     wire = Wire()
     outbox, _ = make(wire)
     wire.pause()
-    sending = asyncio.ensure_future(outbox.send("stuck reply"))
-    await until(lambda: not outbox.idle)
+    outbox.push("stuck")
     await asyncio.sleep(0)  # the writer runs: the send waits inside it
-    outbox.push("queued")
+    sending = asyncio.ensure_future(outbox.send("reply"))
+    await until(lambda: outbox._writes)
     outbox.stop()
     with pytest.raises(ConnectionGone):
         await sending
@@ -397,17 +413,19 @@ async def test_stop_cancels_a_stuck_writer_and_releases_waiting_handlers() -> No
     outbox.stop()  # idempotent
 
 
-async def test_stop_before_the_writer_ever_ran_releases_the_waiting_handler() -> None:
+async def test_stop_before_the_writer_ever_ran_closes_its_send() -> None:
     wire = Wire()
     outbox, _ = make(wire)
     wire.pause()
-    sending = asyncio.ensure_future(outbox.send("reply"))
-    await until(lambda: not outbox.idle)  # the writer task exists, not started yet
+    outbox.push("stuck")  # the writer task exists, not started yet
     writer = outbox._writer
     assert isinstance(writer, asyncio.Task)
+    sending = asyncio.ensure_future(outbox.send("reply"))
+    await until(lambda: outbox._writes)
     outbox.stop()
     with pytest.raises(ConnectionGone):
         await sending
+    await asyncio.sleep(0)
     assert writer.cancelled()
     assert wire.cancelled == 1  # the send it held was closed, not left to the collector
 
@@ -453,17 +471,34 @@ async def test_an_own_send_failing_at_once_raises_to_the_handler() -> None:
     assert not outbox.stopped  # not a lost client: the engine reports the handler's error
 
 
-async def test_an_own_send_failing_after_waiting_raises_connection_gone() -> None:
+async def test_an_own_send_failing_after_waiting_raises_to_the_handler() -> None:
     wire = Wire()
     outbox, _ = make(wire)
     wire.pause()
     sending = asyncio.ensure_future(outbox.send("reply"))
     await until(lambda: not outbox.idle)
+    outbox.push("queued behind")
     wire.fail_with = RuntimeError("broke while waiting")
     wire.resume()
-    with pytest.raises(ConnectionGone) as caught:
+    with pytest.raises(RuntimeError, match="broke while waiting"):
         await sending
-    assert isinstance(caught.value.__cause__, RuntimeError)
+    await outbox.wait_idle()  # the writer then tried what queued up, failed, and stopped
+    assert outbox.stopped
+
+
+async def test_a_client_gone_during_a_handlers_own_write_stops_the_outbox() -> None:
+    wire = Wire()
+    outbox, _ = make(wire)
+    wire.pause()
+    sending = asyncio.ensure_future(outbox.send("reply"))
+    await until(lambda: not outbox.idle)
+    outbox.push("queued behind")
+    wire.fail_with = ConnectionGone()
+    wire.resume()
+    with pytest.raises(ConnectionGone):
+        await sending
+    assert outbox.stopped
+    assert outbox.queued_messages == 0
 
 
 async def test_wait_idle_returns_at_once_when_idle_and_survives_a_cancelled_waiter() -> None:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from chanx.core.outbox import utf8_size
 from chanx.core.transport import ConnectionGone
 from chanx.messages.base import BaseMessage
 
@@ -69,8 +70,7 @@ class EventEnvelope:
         connection's outbox bound); computed once per envelope, whatever the number of
         receivers."""
         if self._size is None:
-            text = self.text
-            self._size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+            self._size = utf8_size(self.text)
         return self._size
 
 
@@ -106,7 +106,9 @@ class Receiver(Protocol):
     channel_name: str
 
     async def deliver(self, envelope: Envelope) -> None:
-        """Take one envelope. Called on the receiver's event loop."""
+        """Take one envelope. Called on the receiver's event loop; never waits on the
+        receiver's client (chanx consumers write at once or queue in their outbox), so
+        one slow client never holds up a layer's delivery to the others."""
 
 
 class GroupLayer(Protocol):
@@ -137,7 +139,8 @@ class GroupLayer(Protocol):
 
 
 async def deliver_all(receivers: Iterable[Receiver], envelope: Envelope) -> None:
-    """Deliver to each receiver in turn; one failing receiver never stops the others."""
+    """Deliver to each receiver in turn (none waits on its client); one failing receiver
+    never stops the others."""
     for receiver in receivers:
         try:
             await receiver.deliver(envelope)

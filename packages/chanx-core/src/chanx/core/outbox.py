@@ -7,10 +7,12 @@ writes one frame at a time, in order. A sender never waits on another connection
 socket: delivering is writing at once when the connection is idle, else queueing.
 
 The fast path costs no task and no copy: when nothing is queued and no write is in
-flight, the transport's send coroutine is started right away (driven with
-``coro.send(None)``). Most sends finish there (the socket was writable). Only a send that
-suspends (the client is not reading and the server's buffer is full) is handed, still in
-flight, to a writer task, which finishes it and then drains the queue. Queued group
+flight, a delivery starts the transport's send coroutine right away (driven with
+``coro.send(None)``), and a handler awaits its own send directly. Most sends finish at
+once (the socket was writable). A delivery's send that suspends (the client is not
+reading and the server's buffer is full) is handed, still in flight, to a writer task,
+which finishes it and then drains what queued up behind it; a handler's own send that
+suspends is finished by the handler, and the writer drains after it. Queued group
 messages and events are bounded in number and in UTF-8 bytes; over a bound, the
 connection's overflow policy applies (close it with
 :data:`~chanx.constants.CLOSE_SLOW_CONSUMER`, or drop the oldest).
@@ -124,6 +126,16 @@ class _Stopped:
 
 _STOPPED: Final = _Stopped()
 
+
+class _Own:
+    """The writer slot while a handler's own write on an idle connection is in flight
+    (awaited by the handler itself)."""
+
+    __slots__ = ()
+
+
+_OWN: Final = _Own()
+
 # A queued write: (sequence number, text or close, completion text, counted bytes, waiter).
 # Group messages have a sequence number >= 0 and count toward the bounds; a handler's own
 # sends (and the completion of a group message already in flight) have -1: never dropped,
@@ -196,7 +208,7 @@ class Outbox:
         self.max_messages = max_messages
         self.max_bytes = max_bytes
         self.overflow: OverflowPolicy = overflow
-        self._writer: asyncio.Task[None] | _Stopped | None = None
+        self._writer: asyncio.Task[None] | _Own | _Stopped | None = None
         self._worker: asyncio.Task[None] | None = None
         self._writes: deque[_Write] | None = None
         self._events: deque[_Event] | None = None
@@ -220,7 +232,7 @@ class Outbox:
     @property
     def idle(self) -> bool:
         """Nothing queued, no write in flight, no event being handled."""
-        return not isinstance(self._writer, asyncio.Task) and self._worker is None
+        return (self._writer is None or self._writer is _STOPPED) and self._worker is None
 
     async def wait_idle(self) -> None:
         """Return once :attr:`idle` (at once if it is)."""
@@ -240,39 +252,64 @@ class Outbox:
     async def send(self, text: str) -> None:
         """Write a frame of this connection's own (a handler's reply, a completion): at
         once when idle, else behind what is queued, waiting until it is written. Never
-        dropped; raises :class:`ConnectionGone` once the connection has ended."""
-        writer = self._writer
-        if writer is None:
-            await self._own_now(self._send(text))
-        elif writer is _STOPPED:
-            raise _ended()
-        else:
-            await self._queue_own(text)
+        dropped while the connection lives. Once it has ended, raises
+        :class:`ConnectionGone`; once it was closed as slow, does nothing (the client
+        will see nothing more, and the handler runs to its end)."""
+        if self._writer is not None:
+            await self._send_later(text)
+            return
+        # Idle: the handler awaits its own write right here (no task, no hop). While it
+        # waits, deliveries queue behind it; once it is done, a writer drains them.
+        self._writer = _OWN
+        try:
+            await self._send(text)
+        except ConnectionGone:
+            self.stop()
+            raise
+        finally:
+            if self._writer is _OWN:
+                self._writer = None
+                if self._writes or self._idle_waiter is not None or self._burst is not None:
+                    self._own_done()
 
     async def close(self, code: int, reason: str = "") -> None:
         """Close the connection after the frames of its own already queued; queued group
         messages and events are discarded, and no more are taken."""
         self.accepting = False
         self._discard_queued()
-        writer = self._writer
-        if writer is None:
-            await self._own_now(self._close(code, reason))
-        elif writer is not _STOPPED:
-            await self._queue_own(_Close(code, reason))
+        if self._writer is None:
+            await self._own(self._close(code, reason))
+        else:
+            await self._send_later(_Close(code, reason))
 
-    async def _own_now(self, coro: Coroutine[Any, Any, None]) -> None:
+    async def _own(self, write: Coroutine[Any, Any, None]) -> None:
+        """:meth:`send`'s idle case for any write (the close)."""
+        self._writer = _OWN
         try:
-            yielded = coro.send(None)
-        except StopIteration:
-            return
+            await write
         except ConnectionGone:
             self.stop()
             raise
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._start_writer(coro, yielded, waiter)
-        await waiter
+        finally:
+            if self._writer is _OWN:
+                self._writer = None
+                if self._writes or self._idle_waiter is not None or self._burst is not None:
+                    self._own_done()
 
-    async def _queue_own(self, item: str | _Close) -> None:
+    def _own_done(self) -> None:
+        """After a write of a handler's own: drain what queued behind it, or note that
+        the connection is idle."""
+        if self._writes:
+            self._start_writer(None, None)
+        else:
+            self._check_idle()
+
+    async def _send_later(self, item: str | _Close) -> None:
+        """An own send behind what is queued (or after the end)."""
+        if self._writer is _STOPPED:
+            if self.overflowed is None:
+                raise _ended()
+            return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._write_queue().append((-1, item, None, 0, waiter))
         await waiter
@@ -285,16 +322,21 @@ class Outbox:
         if not self.accepting:
             return
         if self._writer is None:
+            coro = self._send(text)
             try:
-                if self._write_now(text):
-                    if completion is None or self._write_now(completion):
-                        return
-                elif completion is not None:
-                    self._write_queue().append((-1, completion, None, 0, None))
+                yielded = coro.send(None)
+            except StopIteration:
+                if completion is not None:
+                    self._push_completion(completion)
+                return
             except Exception as exc:
                 self._failed(exc)
+                return
+            self._start_writer(coro, yielded)
+            if completion is not None:  # right after the write in flight
+                self._write_queue().append((-1, completion, None, 0, None))
             return
-        size = _utf8_size(text) + (len(completion) if completion is not None else 0)
+        size = utf8_size(text) + (len(completion) if completion is not None else 0)
         if self._admit(size):
             self._seq += 1
             self._write_queue().append((self._seq, text, completion, size, None))
@@ -326,8 +368,8 @@ class Outbox:
 
     def stop(self) -> None:
         """Write nothing more: drop what is queued, cancel the writer (its send may be
-        stuck) and the event worker, fail the handlers waiting on their sends with
-        :class:`ConnectionGone`. Idempotent."""
+        stuck) and the event worker, release the handlers waiting on their sends (with
+        :class:`ConnectionGone`, unless the connection was closed as slow). Idempotent."""
         self.accepting = False
         writer, self._writer = self._writer, _STOPPED
         worker, self._worker = self._worker, None
@@ -346,43 +388,34 @@ class Outbox:
             writes = self._writes = deque()
         return writes
 
-    def _write_now(self, text: str) -> bool:
-        """Start the send; ``True`` if it finished at once, else it continues in the
-        writer task (started here)."""
-        coro = self._send(text)
+    def _push_completion(self, completion: str) -> None:
+        """The completion of a group message just written, on a connection still idle."""
+        coro = self._send(completion)
         try:
             yielded = coro.send(None)
         except StopIteration:
-            return True
-        self._start_writer(coro, yielded, None)
-        return False
+            return
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self._start_writer(coro, yielded)
 
-    def _start_writer(
-        self,
-        coro: Coroutine[Any, Any, None],
-        yielded: Any,
-        waiter: asyncio.Future[None] | None,
-    ) -> None:
-        writer = asyncio.get_running_loop().create_task(self._write(coro, yielded, waiter))
-
-        def ended(_: object) -> None:
-            # A writer cancelled before its first step ran none of its own clean-up.
-            coro.close()
-            _fail(waiter, _ended())
-
-        writer.add_done_callback(ended)
+    def _start_writer(self, coro: Coroutine[Any, Any, None] | None, yielded: Any) -> None:
+        """Start the writer task: it finishes ``coro`` (a send started elsewhere that
+        had to wait, ``yielded`` being what it waits on), if any, then drains the
+        queue."""
+        writer = asyncio.get_running_loop().create_task(self._write(coro, yielded))
+        if coro is not None:
+            # A writer cancelled before its first step would leave the send suspended.
+            writer.add_done_callback(lambda _: coro.close())
         self._writer = writer
 
-    async def _write(
-        self,
-        coro: Coroutine[Any, Any, None],
-        yielded: Any,
-        waiter: asyncio.Future[None] | None,
-    ) -> None:
+    async def _write(self, coro: Coroutine[Any, Any, None] | None, yielded: Any) -> None:
         """The writer: finish the send in flight, then drain the queue, then end."""
+        waiter: asyncio.Future[None] | None = None
         try:
-            await _Resumed(coro, yielded)
-            _resolve(waiter)
+            if coro is not None:
+                await _Resumed(coro, yielded)
             writes = self._writes
             while writes:
                 seq, item, completion, size, waiter = writes.popleft()
@@ -397,7 +430,7 @@ class Outbox:
                         await self._send(completion)
                 _resolve(waiter)
         except asyncio.CancelledError:
-            _fail(waiter, _ended())
+            self._release(waiter)
             if self._writer is asyncio.current_task():  # not cancelled by stop(): end too
                 self.stop()
             raise
@@ -480,7 +513,7 @@ class Outbox:
 
     def _discard_queued(self, everything: bool = False) -> None:
         """Forget queued group messages and events (and, with ``everything``, the
-        handlers' own sends, whose handlers get :class:`ConnectionGone`)."""
+        handlers' own sends, whose handlers are released)."""
         writes = self._writes
         if writes:  # in place: the writer holds this deque
             entries = list(writes)
@@ -489,11 +522,20 @@ class Outbox:
                 if entry[0] < 0 and not everything:
                     writes.append(entry)
                 else:
-                    _fail(entry[4], _ended())
+                    self._release(entry[4])
         if self._events:
             self._events.clear()
         self.queued_messages = 0
         self.queued_bytes = 0
+
+    def _release(self, waiter: asyncio.Future[None] | None) -> None:
+        """A handler waits for an own send that will never be written: after a close for
+        being slow, it goes on quietly; otherwise it gets :class:`ConnectionGone`."""
+        if waiter is not None and not waiter.done():
+            if self.overflowed is None:
+                waiter.set_exception(_ended())
+            else:
+                waiter.set_result(None)
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, ConnectionGone):
@@ -532,9 +574,6 @@ def check_limits(max_messages: int | None, max_bytes: int | None, overflow: obje
 def utf8_size(text: str) -> int:
     """The UTF-8 size of ``text`` (without encoding it when it is ASCII)."""
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-
-
-_utf8_size = utf8_size
 
 
 def _resolve(waiter: asyncio.Future[None] | None) -> None:

@@ -118,6 +118,7 @@ class AsyncJsonWebsocketConsumer:
     scope: Scope
     channel_name: str
     user: Any
+    _outbox: Outbox
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -138,7 +139,6 @@ class AsyncJsonWebsocketConsumer:
         # Handlers take turns on one connection; only event handlers can run beside a
         # message handler, so consumers without them need no lock.
         self._lock = asyncio.Lock() if self.event_handlers.by_action else None
-        self._outbox: Outbox | None = None
         self._slow_close: asyncio.Task[None] | None = None
         self._connected = False
 
@@ -210,7 +210,8 @@ class AsyncJsonWebsocketConsumer:
     @transport.setter
     def transport(self, transport: Transport) -> None:
         self._transport = transport
-        if self._outbox is None:
+        outbox: Outbox | None = self.__dict__.get("_outbox")
+        if outbox is None:
             self._outbox = Outbox(
                 transport.send_text,
                 transport.close,
@@ -222,7 +223,7 @@ class AsyncJsonWebsocketConsumer:
                 overflow=self.outbox_overflow,
             )
         else:
-            self._outbox.bind(transport.send_text, transport.close)
+            outbox.bind(transport.send_text, transport.close)
 
     @property
     def outbox(self) -> Outbox:
@@ -236,7 +237,7 @@ class AsyncJsonWebsocketConsumer:
         oldest queued ones (counted in ``outbox.dropped``). The handler's own replies are
         never dropped: behind a backlog, the handler waits for them.
         """
-        outbox = self._outbox
+        outbox: Outbox | None = self.__dict__.get("_outbox")
         if outbox is None:
             raise RuntimeError("the consumer has no transport yet")
         return outbox
@@ -248,16 +249,16 @@ class AsyncJsonWebsocketConsumer:
         waits until it is written)."""
         if self.log_websocket_message:
             self._log("sent", message.action)
-        await self.outbox.send(message.model_dump_json())
+        await self._outbox.send(message.model_dump_json())
 
     async def send_json(self, data: Any) -> None:
         """Send any JSON-serializable value (no model, no validation)."""
-        await self.outbox.send(json.dumps(data, separators=(",", ":")))
+        await self._outbox.send(json.dumps(data, separators=(",", ":")))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close this connection (after this connection's own queued replies; group
         messages and events still queued are discarded)."""
-        await self.outbox.close(code, reason)
+        await self._outbox.close(code, reason)
 
     async def broadcast_message(
         self,
@@ -276,8 +277,8 @@ class AsyncJsonWebsocketConsumer:
             await self._layer_or_default().send_group(group, envelope)
 
     async def join_group(self, group: str) -> None:
-        """Add this connection to ``group``."""
-        if group not in self._joined:
+        """Add this connection to ``group`` (not once it has disconnected)."""
+        if self._connected and group not in self._joined:
             await self._layer_or_default().join(group, self)
             self._joined.append(group)
 
@@ -396,13 +397,6 @@ class AsyncJsonWebsocketConsumer:
         """Validate one text frame, route it to its handler, answer."""
         if not self._connected:
             return  # closed as a slow consumer: the close is under way
-        try:
-            await self._handle_text(text)
-        except ConnectionGone:
-            if self._slow_close is None:
-                raise  # the client went away: the adapter ends the connection
-
-    async def _handle_text(self, text: str) -> None:
         limit = self.max_message_size
         # A character is 1 to 4 UTF-8 bytes: encode only when the length alone can't tell.
         if len(text) * 4 > limit and (len(text) > limit or _utf8_size(text) > limit):
@@ -435,13 +429,7 @@ class AsyncJsonWebsocketConsumer:
         if not self._connected:
             return
         logger.warning("binary frame of %d bytes refused", len(data))
-        try:
-            await self._refuse(
-                "Binary frames are not supported; send JSON text frames", "binary_frame"
-            )
-        except ConnectionGone:
-            if self._slow_close is None:
-                raise
+        await self._refuse("Binary frames are not supported; send JSON text frames", "binary_frame")
 
     async def deliver(self, envelope: Envelope) -> None:
         """Take a group message or an event for this connection; never waits on the
@@ -452,7 +440,6 @@ class AsyncJsonWebsocketConsumer:
         if not self._connected:
             return
         outbox = self._outbox
-        assert outbox is not None
         if isinstance(envelope, GroupMessage):
             if envelope.exclude is not None and envelope.exclude == self.channel_name:
                 return
@@ -470,8 +457,9 @@ class AsyncJsonWebsocketConsumer:
         Runs once; later calls do nothing."""
         was_connected, self._connected = self._connected, False
         try:
-            if self._outbox is not None:
-                self._outbox.stop()
+            outbox: Outbox | None = self.__dict__.get("_outbox")
+            if outbox is not None:
+                outbox.stop()
             if was_connected:
                 layer = self._layer_or_default()
                 for group in tuple(self._joined):
@@ -500,7 +488,7 @@ class AsyncJsonWebsocketConsumer:
             logger.exception("handler %s failed on %r", handler.name, message.action)
             await self.send_message(_error("Internal server error", "internal_error"))
         if self.send_completion:
-            await self.outbox.send(_COMPLETE)
+            await self._outbox.send(_COMPLETE)
 
     async def _run(self, handler: Handler, message: BaseMessage) -> None:
         if handler.streaming:
@@ -535,9 +523,9 @@ class AsyncJsonWebsocketConsumer:
 
         The close frame goes after what the client has not read yet: while its socket
         stays full the close waits (nobody waits for it), until the client reads or the
-        server drops the connection. A handler still running gets
-        :class:`ConnectionGone` from its sends, which ends it quietly; the client's
-        frames are ignored until the server reports the end of the connection."""
+        server drops the connection. A handler still running goes on to its end, its
+        sends discarded; the client's frames are ignored until the server reports the
+        end of the connection."""
         if self._slow_close is not None:
             return
         logger.warning(
@@ -578,7 +566,7 @@ class AsyncJsonWebsocketConsumer:
             logger.exception("event handler %s failed on %r", handler.name, envelope.action)
             await self.send_message(_error("Internal server error", "internal_error"))
         if self.send_completion:
-            await self.outbox.send(_EVENT_COMPLETE)
+            await self._outbox.send(_EVENT_COMPLETE)
 
     async def _invalid_frame(self, exc: ValidationError, text: str) -> None:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
@@ -608,12 +596,12 @@ class AsyncJsonWebsocketConsumer:
             ErrorMessage(payload=ErrorPayload(detail="Invalid message", errors=details))
         )
         if self.send_completion:
-            await self.outbox.send(_COMPLETE)
+            await self._outbox.send(_COMPLETE)
 
     async def _refuse(self, detail: str, kind: str, loc: list[str | int] | None = None) -> None:
         await self.send_message(_error(detail, kind, loc))
         if self.send_completion:
-            await self.outbox.send(_COMPLETE)
+            await self._outbox.send(_COMPLETE)
 
     async def _send_authentication(self, result: AuthResult) -> None:
         payload = AuthenticationPayload(
