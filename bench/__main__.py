@@ -84,7 +84,7 @@ def plan(scenario: str, framework: str, quick: bool) -> list[list[str]]:
         connections = "200" if quick else "1000"
         return [["bench.memory", framework, "{variant}", "--connections", connections]]
     if scenario == "slow_member":
-        broadcasts = "10" if quick else "40"
+        broadcasts = "10" if quick else "100"
         options = ["--clients", "100", "--broadcasts", broadcasts]
         return [["bench.slow_member", framework, "--variants", "{variants}", *options]]
     raise ValueError(f"unknown scenario {scenario!r}")

@@ -119,6 +119,16 @@ async def test_a_handler_waiting_behind_the_backlog_ends_quietly_at_the_close(
     assert Member.ended == [CLOSE_SLOW_CONSUMER]
 
 
+async def test_a_join_after_the_disconnect_is_ignored(layer: InMemoryGroupLayer) -> None:
+    comm = PausableCommunicator(Member.as_asgi(), "/ws")
+    await comm.connect()
+    consumer: Any = comm.tracker.consumer  # type: ignore[union-attr]
+    await comm.disconnect()
+    await consumer.join_group("late")  # a handler finishing after its connection ended
+    assert layer.group_names() == []
+    assert consumer.joined_groups == ()
+
+
 async def test_a_client_that_keeps_up_never_queues(layer: InMemoryGroupLayer) -> None:
     async with PausableCommunicator(Member.as_asgi(), "/ws") as comm:
         consumer: Any = comm.tracker.consumer  # type: ignore[union-attr]
