@@ -11,6 +11,7 @@ import pytest
 from chanx.constants import CLOSE_SLOW_CONSUMER, EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
+from chanx.testing import WebsocketCommunicator
 from chanx.testing.base import ConnectionClosed
 from tests.conformance.behaviours import (
     ROOM_OUTBOX_MAX_MESSAGES,
@@ -34,9 +35,11 @@ def notice(text: str) -> ShoutNotice:
 
 
 def room(driver: Driver, name: str) -> PausableCommunicator:
-    comm = driver.communicator(f"/ws/room/{name}")
-    assert isinstance(comm, PausableCommunicator)
-    return comm
+    """A client of ``/ws/room/<name>`` on the driver's application that can stop reading."""
+    path = f"/ws/room/{name}"
+    comm = driver.communicator(path)
+    assert isinstance(comm, WebsocketCommunicator), "slow-reader scenarios run in-process"
+    return PausableCommunicator(comm.application, path)
 
 
 def server_side(comm: PausableCommunicator) -> Any:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from starlette.routing import Router, WebSocketRoute
 
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
+from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
     ECHO_PATH,
@@ -16,7 +17,6 @@ from tests.conformance.behaviours import (
     RoomBehaviour,
 )
 from tests.conformance.drivers import Driver
-from tests.paused import PausableCommunicator
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -48,8 +48,8 @@ class ASGIDriver(Driver):
 
     def communicator(
         self, path: str, headers: Mapping[str, str] | None = None
-    ) -> PausableCommunicator:
-        return PausableCommunicator(self.app, path, headers=headers)
+    ) -> WebsocketCommunicator:
+        return WebsocketCommunicator(self.app, path, headers=headers)
 
 
 DRIVER = ASGIDriver()

@@ -19,9 +19,9 @@ from django.test.utils import override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from chanx.ext.channels.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
+from chanx.testing import WebsocketCommunicator  # noqa: E402
 from tests.conformance.behaviours import AuthBehaviour, EchoBehaviour, RoomBehaviour  # noqa: E402
 from tests.conformance.drivers import Driver  # noqa: E402
-from tests.paused import PausableCommunicator  # noqa: E402
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -75,8 +75,8 @@ class ChannelsDriver(Driver):
 
     def communicator(
         self, path: str, headers: Mapping[str, str] | None = None
-    ) -> PausableCommunicator:
-        return PausableCommunicator(self.app, path, headers=headers)
+    ) -> WebsocketCommunicator:
+        return WebsocketCommunicator(self.app, path, headers=headers)
 
 
 DRIVER = ChannelsDriver("channels", {"BACKEND": "channels.layers.InMemoryChannelLayer"})

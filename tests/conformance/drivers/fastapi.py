@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from chanx.ext.fastapi import AsyncJsonWebsocketConsumer, configure_layer
 from chanx.ext.fastapi.testing import lifespan
+from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
     ECHO_PATH,
@@ -19,7 +20,6 @@ from tests.conformance.behaviours import (
     RoomBehaviour,
 )
 from tests.conformance.drivers import Driver
-from tests.paused import PausableCommunicator
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -69,9 +69,9 @@ class FastAPIDriver(Driver):
 
     def communicator(
         self, path: str, headers: Mapping[str, str] | None = None
-    ) -> PausableCommunicator:
+    ) -> WebsocketCommunicator:
         assert self.app is not None, "use the driver inside running()"
-        return PausableCommunicator(self.app, path, headers=headers)
+        return WebsocketCommunicator(self.app, path, headers=headers)
 
 
 DRIVER = FastAPIDriver()

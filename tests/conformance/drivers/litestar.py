@@ -10,6 +10,7 @@ from litestar.channels import ChannelsPlugin
 
 from chanx.ext.litestar import AsyncJsonWebsocketConsumer, ChanxPlugin
 from chanx.ext.litestar.testing import lifespan, memory_channels
+from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import (
     AUTH_PATH,
     ECHO_PATH,
@@ -19,7 +20,6 @@ from tests.conformance.behaviours import (
     RoomBehaviour,
 )
 from tests.conformance.drivers import Driver
-from tests.paused import PausableCommunicator
 
 
 class EchoConsumer(EchoBehaviour, AsyncJsonWebsocketConsumer):
@@ -61,8 +61,8 @@ class LitestarDriver(Driver):
 
     def communicator(
         self, path: str, headers: Mapping[str, str] | None = None
-    ) -> PausableCommunicator:
-        return PausableCommunicator(self.app, path, headers=headers)
+    ) -> WebsocketCommunicator:
+        return WebsocketCommunicator(self.app, path, headers=headers)
 
 
 DRIVER = LitestarDriver()
