@@ -23,9 +23,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import Any, Final, Generic, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Final, Literal
 
+from chanx.core.eager import Resumed
 from chanx.core.transport import ConnectionGone
 
 logger = logging.getLogger("chanx.outbox")
@@ -37,74 +38,9 @@ oldest queued group messages and events to make room."""
 
 OVERFLOW_POLICIES: Final = ("close", "drop_oldest")
 
-T = TypeVar("T")
-
 SendText = Callable[[str], Coroutine[Any, Any, None]]
 CloseTransport = Callable[[int, str], Coroutine[Any, Any, None]]
 RunEvent = Callable[[Any, Any], Awaitable[None]]
-
-
-class _Resumed(Generic[T]):
-    """Awaiting this finishes a coroutine that was started elsewhere and suspended.
-
-    ``yielded`` is what the coroutine's first ``send(None)`` returned: a future it waits on
-    (its ``_asyncio_future_blocking`` flag still set, so the task that awaits this waits on
-    that future) or ``None`` (a bare ``yield``: the task just runs again). Values and
-    exceptions the task sends or throws in (cancellation included) go to the coroutine,
-    exactly as ``await coro`` would have passed them.
-    """
-
-    __slots__ = ("_coro", "_yielded")
-
-    def __init__(self, coro: Coroutine[Any, Any, T], yielded: Any) -> None:
-        self._coro = coro
-        self._yielded = yielded
-
-    def __await__(self) -> Generator[Any, Any, T]:
-        coro, value = self._coro, self._yielded
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    value = coro.throw(exc)
-                except StopIteration as done:
-                    result: T = done.value
-                    return result
-            else:
-                try:
-                    value = coro.send(sent)
-                except StopIteration as done:
-                    result = done.value
-                    return result
-
-
-_detached: set[asyncio.Task[Any]] = set()
-
-
-def run_detached(coro: Coroutine[Any, Any, None], what: str) -> None:
-    """Run ``coro`` now; if it suspends, let a task finish it, and nobody waits for it.
-    Its failure is logged at DEBUG (``what`` names it)."""
-    try:
-        yielded = coro.send(None)
-    except StopIteration:
-        return
-    except Exception as exc:
-        logger.debug("%s failed: %r", what, exc)
-        return
-    task = asyncio.get_running_loop().create_task(_finish(coro, yielded, what))
-    _detached.add(task)
-    task.add_done_callback(_detached.discard)
-
-
-async def _finish(coro: Coroutine[Any, Any, None], yielded: Any, what: str) -> None:
-    try:
-        await _Resumed(coro, yielded)
-    except Exception as exc:
-        logger.debug("%s failed: %r", what, exc)
 
 
 class _Close:
@@ -415,7 +351,7 @@ class Outbox:
         waiter: asyncio.Future[None] | None = None
         try:
             if coro is not None:
-                await _Resumed(coro, yielded)
+                await Resumed(coro, yielded)
             writes = self._writes
             while writes:
                 seq, item, completion, size, waiter = writes.popleft()

@@ -31,11 +31,12 @@ from chanx.constants import (
 )
 from chanx.core.auth import Authenticator, AuthResult
 from chanx.core.decorators import ws_handler
+from chanx.core.eager import run_detached
 from chanx.core.handlers import Handler, HandlerTable, union_adapter
 from chanx.core.layer import Envelope, EventEnvelope, GroupLayer, GroupMessage
 from chanx.core.memory import default_layer
 from chanx.core.observe import current_observer
-from chanx.core.outbox import Outbox, OverflowPolicy, check_limits, run_detached
+from chanx.core.outbox import Outbox, OverflowPolicy, check_limits
 from chanx.core.sync import call_sync
 from chanx.core.transport import ConnectionGone, Transport
 from chanx.messages.base import BaseMessage
