@@ -2,10 +2,11 @@
 
     python -m bench [--scenarios inproc,...] [--frameworks asgi,...] [--runs 3] [--quick]
 
-Each measurement runs in a fresh process. In-process, end-to-end and fan-out measurements
-run both variants in that process (servers side by side), taking turns in short slices;
-the memory measurement runs one process per variant. From run to run, raw and chanx
-alternate which goes first. Results print as JSON lines as they come, then a summary of
+Each measurement runs in a fresh process. In-process, end-to-end, fan-out and slow-member
+measurements run both variants in that process (servers side by side), taking turns in
+short slices; the memory measurement runs one process per variant. From run to run, the
+two variants (raw and chanx; for ``slow_member``, none and slow) alternate which goes
+first. Results print as JSON lines as they come, then a summary of
 medians and ratios.
 """
 
@@ -23,10 +24,12 @@ from bench.report import markdown, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = ["asgi", "fastapi", "litestar", "channels"]
-SCENARIOS = ["inproc", "e2e", "fanout", "memory"]
+SCENARIOS = ["inproc", "e2e", "fanout", "memory", "slow_member"]
 SERVERS: dict[str, list[str]] = {"channels": ["uvicorn", "daphne"]}
 """Servers per framework for the end-to-end scenario (uvicorn when not listed)."""
 REDIS_FRAMEWORKS = {"asgi", "fastapi", "litestar", "channels"}
+VARIANTS = {"slow_member": ("none", "slow")}
+"""The two variants a scenario compares, baseline first (raw and chanx when not listed)."""
 """Frameworks whose apps have a Redis layer (fan-out across two processes)."""
 
 
@@ -80,6 +83,10 @@ def plan(scenario: str, framework: str, quick: bool) -> list[list[str]]:
     if scenario == "memory":
         connections = "200" if quick else "1000"
         return [["bench.memory", framework, "{variant}", "--connections", connections]]
+    if scenario == "slow_member":
+        broadcasts = "10" if quick else "100"
+        options = ["--clients", "100", "--broadcasts", broadcasts]
+        return [["bench.slow_member", framework, "--variants", "{variants}", *options]]
     raise ValueError(f"unknown scenario {scenario!r}")
 
 
@@ -95,7 +102,8 @@ def measure(args: list[str]) -> list[dict[str, Any]]:
 
 
 def commands(measurement: list[str], order: tuple[str, str]) -> list[list[str]]:
-    """The processes one measurement takes in this run."""
+    """The processes one measurement takes in this run (``order``: the variants, in the
+    order they go)."""
     if "{variants}" in measurement:
         return [[a.replace("{variants}", ",".join(order)) for a in measurement]]
     return [[a.replace("{variant}", variant) for a in measurement] for variant in order]
@@ -112,8 +120,9 @@ def main() -> None:
     records: list[dict[str, Any]] = []
     started = time.time()
     for run in range(args.runs):
-        order = ("raw", "chanx") if run % 2 == 0 else ("chanx", "raw")
         for scenario in args.scenarios.split(","):
+            pair = VARIANTS.get(scenario, ("raw", "chanx"))
+            order = pair if run % 2 == 0 else pair[::-1]
             for framework in args.frameworks.split(","):
                 for measurement in plan(scenario, framework, args.quick):
                     for command in commands(measurement, order):

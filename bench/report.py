@@ -11,6 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 HIGHER_IS_BETTER = {"msg/s", "deliveries/s"}
+PAIRS = [("raw", "chanx"), ("none", "slow")]
+"""The variants a scenario compares, baseline first: chanx against the raw app; a fan-out
+with a slow member against one without (``slow_member``)."""
 
 
 def load_app(framework: str, variant: str) -> Any:
@@ -35,7 +38,8 @@ def emit(
 
 
 def cost_ratio(chanx: float, raw: float, unit: str) -> float:
-    """chanx relative to raw as a cost: above 1 means chanx is slower or bigger."""
+    """chanx (the candidate) relative to raw (the baseline) as a cost: above 1 means the
+    candidate is slower or bigger."""
     return raw / chanx if unit in HIGHER_IS_BETTER else chanx / raw
 
 
@@ -52,9 +56,10 @@ def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         values[r.get("run", len(values))] = r["value"]
     rows = []
     for (scenario, framework, metric, unit), by_variant in sorted(runs.items()):
-        raw, chanx = by_variant.get("raw", {}), by_variant.get("chanx", {})
-        if not raw or not chanx:
+        pair = next((p for p in PAIRS if p[0] in by_variant and p[1] in by_variant), None)
+        if pair is None:
             continue
+        raw, chanx = by_variant[pair[0]], by_variant[pair[1]]
         per_run = [
             cost_ratio(chanx[run], raw[run], unit) for run in sorted(raw.keys() & chanx.keys())
         ]
@@ -62,6 +67,7 @@ def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         chanx_median = statistics.median(chanx.values())
         rows.append(
             {
+                "pair": pair,
                 "scenario": scenario,
                 "framework": framework,
                 "metric": metric,
@@ -78,10 +84,19 @@ def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    """The summary as a Markdown table."""
+    """The summary as Markdown: one table per pair of variants compared."""
+    tables = []
+    for baseline, candidate in PAIRS:
+        chosen = [row for row in rows if row["pair"] == (baseline, candidate)]
+        if chosen:
+            tables.append(_table(chosen, baseline, candidate))
+    return "\n\n".join(tables)
+
+
+def _table(rows: list[dict[str, Any]], baseline: str, candidate: str) -> str:
     lines = [
-        "| scenario | framework | metric | raw (median) | chanx (median) "
-        "| chanx/raw cost | per-run range | runs |",
+        f"| scenario | framework | metric | {baseline} (median) | {candidate} (median) "
+        f"| {candidate}/{baseline} cost | per-run range | runs |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:

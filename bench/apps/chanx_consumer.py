@@ -3,6 +3,7 @@ combines :class:`BenchBehaviour` with its adapter's consumer base."""
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from bench.apps.raw_messages import ChatPayload
@@ -34,6 +35,8 @@ class BenchBehaviour:
     send_completion = False
     log_websocket_message = False
     groups = ["bench"]
+    # The slow_member scenario keeps its never-reading member for the whole measurement.
+    outbox_overflow = os.environ.get("BENCH_OUTBOX_OVERFLOW", "close")
 
     @ws_handler
     async def handle_chat(self, message: ChatMessage) -> ChatAck:

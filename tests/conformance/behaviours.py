@@ -23,6 +23,7 @@ ROOM_PATH = "/ws/room/{room}"
 AUTH_PATH = "/ws/auth"
 BROKEN_PATH = "/ws/broken"
 MAX_MESSAGE_SIZE = 2048
+ROOM_OUTBOX_MAX_MESSAGES = 40
 VALID_TOKEN = "let-me-in"
 AUTH_ORIGIN = "https://app.example.com"
 """The one other origin the auth consumer lets in (besides its own)."""
@@ -215,10 +216,12 @@ class EchoBehaviour:
 class RoomBehaviour:
     """``/ws/room/{room}``: joins ``room_<room>``, the name made from the URL as is (so
     layers with a group-name rule refuse some); shouts are broadcast to the room.
-    ``enter`` joins a room through ``group_name()``, which every layer accepts."""
+    ``enter`` joins a room through ``group_name()``, which every layer accepts. A client
+    that stops reading is closed once 40 group messages and events wait for it."""
 
     send_completion = True
     log_websocket_message = False
+    outbox_max_messages = ROOM_OUTBOX_MAX_MESSAGES
 
     async def get_groups(self) -> Iterable[str]:
         return [f"room_{self.path_params['room']}"]  # type: ignore[attr-defined]

@@ -115,4 +115,5 @@ async def test_events_after_disconnect_are_dropped() -> None:
     from chanx.core.layer import EventEnvelope
 
     await consumer.deliver(EventEnvelope.of(TickEvent(payload=1)))  # type: ignore[union-attr]
-    assert consumer._event_task is None  # type: ignore[union-attr]
+    assert consumer.outbox.idle  # type: ignore[union-attr]
+    assert consumer.outbox.queued_messages == 0  # type: ignore[union-attr]

@@ -17,6 +17,7 @@ from tests.conformance.test_fuzz import *  # noqa: F403
 from tests.conformance.test_groups import *  # noqa: F403
 from tests.conformance.test_messages import *  # noqa: F403
 from tests.conformance.test_origins import *  # noqa: F403
+from tests.conformance.test_slow_reader import *  # noqa: F403
 from tests.docs.test_snippets import python_blocks, run_as_module
 
 EXAMPLE = run_as_module("adapters_doc_example", "\n".join(python_blocks("docs/adapters.md")))

@@ -32,6 +32,7 @@ from tests.conformance.test_auth import (  # noqa: F401
 )
 from tests.conformance.test_events import *  # noqa: F403
 from tests.conformance.test_groups import *  # noqa: F403
+from tests.conformance.test_slow_reader import *  # noqa: F403
 from tests.litestar.backends import (
     POSTGRES_BACKENDS,
     backend,

@@ -28,6 +28,7 @@ from tests.conformance.test_events import *  # noqa: F403
 from tests.conformance.test_groups import *  # noqa: F403
 from tests.conformance.test_messages import *  # noqa: F403
 from tests.conformance.test_origins import *  # noqa: F403
+from tests.conformance.test_slow_reader import *  # noqa: F403
 
 pytestmark = pytest.mark.redis
 

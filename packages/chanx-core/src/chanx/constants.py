@@ -24,6 +24,13 @@ AUTHENTICATION_ACTION: Final = "authentication"
 DEFAULT_MAX_MESSAGE_SIZE: Final = 1024 * 1024
 """Largest text frame (in UTF-8 bytes) the engine parses; larger ones get an ``error`` reply."""
 
+DEFAULT_OUTBOX_MAX_MESSAGES: Final = 1000
+"""Default bound on the group messages and events queued for one slow connection."""
+
+DEFAULT_OUTBOX_MAX_BYTES: Final = 1024 * 1024
+"""Default bound on the UTF-8 bytes queued for one slow connection (as large as the
+largest frame a client may send by default)."""
+
 AUTH_FAILURE_CLOSE_BASE: Final = 4000
 """A failed authentication closes with ``4000 + status_code`` (4401, 4403, ...)."""
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from chanx.core.outbox import utf8_size
 from chanx.core.transport import ConnectionGone
 from chanx.messages.base import BaseMessage
 
@@ -82,6 +83,7 @@ class EventEnvelope:
     action: str
     event: BaseMessage | None = None
     _text: str | None = field(default=None, repr=False)
+    _size: int | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, event: BaseMessage) -> EventEnvelope:
@@ -93,6 +95,15 @@ class EventEnvelope:
             assert self.event is not None
             self._text = self.event.model_dump_json(by_alias=True)
         return self._text
+
+    @property
+    def size(self) -> int:
+        """The UTF-8 size of :attr:`text` (what a queued event counts toward a
+        connection's outbox bound); computed once per envelope, whatever the number of
+        receivers."""
+        if self._size is None:
+            self._size = utf8_size(self.text)
+        return self._size
 
 
 Envelope = GroupMessage | EventEnvelope
@@ -127,7 +138,9 @@ class Receiver(Protocol):
     channel_name: str
 
     async def deliver(self, envelope: Envelope) -> None:
-        """Take one envelope. Called on the receiver's event loop."""
+        """Take one envelope. Called on the receiver's event loop; never waits on the
+        receiver's client (chanx consumers write at once or queue in their outbox), so
+        one slow client never holds up a layer's delivery to the others."""
 
 
 class GroupLayer(Protocol):
@@ -164,7 +177,8 @@ class GroupLayer(Protocol):
 
 
 async def deliver_all(receivers: Iterable[Receiver], envelope: Envelope) -> None:
-    """Deliver to each receiver in turn; one failing receiver never stops the others."""
+    """Deliver to each receiver in turn (none waits on its client); one failing receiver
+    never stops the others."""
     for receiver in receivers:
         try:
             await receiver.deliver(envelope)

@@ -13,7 +13,6 @@ import inspect
 import json
 import logging
 import sys
-from collections import deque
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import parse_qsl
@@ -25,7 +24,10 @@ from chanx.constants import (
     CLOSE_INVALID_GROUP,
     CLOSE_LAYER_UNAVAILABLE,
     CLOSE_SERVER_ERROR,
+    CLOSE_SLOW_CONSUMER,
     DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_OUTBOX_MAX_BYTES,
+    DEFAULT_OUTBOX_MAX_MESSAGES,
     EVENT_ACTION_COMPLETE,
     GROUP_ACTION_COMPLETE,
     MESSAGE_ACTION_COMPLETE,
@@ -33,6 +35,7 @@ from chanx.constants import (
 from chanx.core.auth import Authenticator, AuthResult
 from chanx.core.binding import current_layer
 from chanx.core.decorators import ws_handler
+from chanx.core.eager import run_detached
 from chanx.core.escape import for_log
 from chanx.core.groups import InvalidGroupName, group_name_rule_of
 from chanx.core.handlers import Handler, HandlerTable, union_adapter
@@ -46,6 +49,7 @@ from chanx.core.layer import (
 from chanx.core.layer import outages as layer_outages
 from chanx.core.observe import current_observer
 from chanx.core.origins import REFUSED_CLOSE_CODE, OriginPolicy, log_refusal, origin_refusal
+from chanx.core.outbox import Outbox, OverflowPolicy, check_limits
 from chanx.core.sync import call_sync
 from chanx.core.transport import ConnectionGone, Transport
 from chanx.core.validation import public_errors
@@ -114,6 +118,9 @@ class AsyncJsonWebsocketConsumer:
       (from ``post_authentication``, ``on_disconnect``, a task); handlers declare theirs
       with their return annotation and ``output_type``. The generated AsyncAPI document
       and the test communicator's contract check count them as declared.
+    * ``outbox_max_messages``, ``outbox_max_bytes``, ``outbox_overflow``: the bounds of
+      the connection's outbox (group messages and events waiting for a client that reads
+      slowly; ``None``: unbounded) and what happens over them (see :attr:`outbox`).
     """
 
     send_completion: ClassVar[bool] = False
@@ -125,6 +132,9 @@ class AsyncJsonWebsocketConsumer:
     authenticator: ClassVar[Authenticator | None] = None
     layer: ClassVar[GroupLayer | None] = None
     outgoing_messages: ClassVar[Sequence[type[BaseMessage]]] = ()
+    outbox_max_messages: ClassVar[int | None] = DEFAULT_OUTBOX_MAX_MESSAGES
+    outbox_max_bytes: ClassVar[int | None] = DEFAULT_OUTBOX_MAX_BYTES
+    outbox_overflow: ClassVar[OverflowPolicy] = "close"
 
     message_handlers: ClassVar[HandlerTable]
     """Client-message handlers of this class, by action (built at class creation)."""
@@ -132,15 +142,16 @@ class AsyncJsonWebsocketConsumer:
     """Event handlers of this class, by action (built at class creation)."""
 
     scope: Scope
-    transport: Transport
     channel_name: str
     user: Any
+    _outbox: Outbox
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._build_tables(_defining_namespace())
         if "allowed_origins" in cls.__dict__:
             OriginPolicy.of(cls.allowed_origins)  # a malformed entry fails here, not later
+        _check_outbox_settings(cls)
 
     @classmethod
     def _build_tables(cls, localns: Mapping[str, Any] | None = None) -> None:
@@ -156,8 +167,7 @@ class AsyncJsonWebsocketConsumer:
         # Handlers take turns on one connection; only event handlers can run beside a
         # message handler, so consumers without them need no lock.
         self._lock = asyncio.Lock() if self.event_handlers.by_action else None
-        self._events: deque[tuple[Handler, EventEnvelope]] | None = None
-        self._event_task: asyncio.Task[None] | None = None
+        self._slow_close: asyncio.Task[None] | None = None
         self._connected = False
         self._registered = False
 
@@ -227,21 +237,63 @@ class AsyncJsonWebsocketConsumer:
         """The groups this connection is in now."""
         return tuple(self._joined)
 
+    @property
+    def transport(self) -> Transport:
+        """How the engine talks to the client (set by the adapter before connecting)."""
+        return self._transport
+
+    @transport.setter
+    def transport(self, transport: Transport) -> None:
+        self._transport = transport
+        outbox: Outbox | None = self.__dict__.get("_outbox")
+        if outbox is None:
+            self._outbox = Outbox(
+                transport.send_text,
+                transport.close,
+                run_event=self._handle_queued_event,
+                on_overflow=self._slow_consumer,
+                describe=self._describe,
+                max_messages=self.outbox_max_messages,
+                max_bytes=self.outbox_max_bytes,
+                overflow=self.outbox_overflow,
+            )
+        else:
+            outbox.bind(transport.send_text, transport.close)
+
+    @property
+    def outbox(self) -> Outbox:
+        """This connection's outbox: every frame to the client goes through it, in order.
+
+        Group messages, events and ``send_to`` deliveries never wait on the client: they
+        are written at once when the connection is idle, else queued within
+        ``outbox_max_messages`` / ``outbox_max_bytes``. Over a bound, ``outbox_overflow``
+        applies: ``"close"`` closes the connection with
+        :data:`~chanx.constants.CLOSE_SLOW_CONSUMER` (4429), ``"drop_oldest"`` drops the
+        oldest queued ones (counted in ``outbox.dropped``). The handler's own replies are
+        never dropped: behind a backlog, the handler waits for them.
+        """
+        outbox: Outbox | None = self.__dict__.get("_outbox")
+        if outbox is None:
+            raise RuntimeError("the consumer has no transport yet")
+        return outbox
+
     # ------------------------------------------------------------------ sending
 
     async def send_message(self, message: BaseMessage) -> None:
-        """Send one message to this connection's client."""
+        """Send one message to this connection's client (after what its outbox holds;
+        waits until it is written)."""
         if self.log_websocket_message:
             self._log("sent", message.action)
-        await self.transport.send_text(message.model_dump_json(by_alias=True))
+        await self._outbox.send(message.model_dump_json(by_alias=True))
 
     async def send_json(self, data: Any) -> None:
         """Send any JSON-serializable value (no model, no validation)."""
-        await self.transport.send_text(json.dumps(data, separators=(",", ":")))
+        await self._outbox.send(json.dumps(data, separators=(",", ":")))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close this connection."""
-        await self.transport.close(code, reason)
+        """Close this connection (after this connection's own queued replies; group
+        messages and events still queued are discarded)."""
+        await self._outbox.close(code, reason)
 
     async def broadcast_message(
         self,
@@ -261,9 +313,9 @@ class AsyncJsonWebsocketConsumer:
             await layer.send_group(group, envelope)
 
     async def join_group(self, group: str) -> None:
-        """Add this connection to ``group``; a name the layer's rule refuses raises
-        :class:`~chanx.core.groups.InvalidGroupName`."""
-        if group not in self._joined:
+        """Add this connection to ``group`` (not once it has disconnected); a name the
+        layer's rule refuses raises :class:`~chanx.core.groups.InvalidGroupName`."""
+        if self._connected and group not in self._joined:
             layer = self._layer_or_default()
             group_name_rule_of(layer).check(group, layer)
             await layer.join(group, self)
@@ -410,6 +462,8 @@ class AsyncJsonWebsocketConsumer:
 
     async def handle_text(self, text: str) -> None:
         """Validate one text frame, route it to its handler, answer."""
+        if not self._connected:
+            return  # closed as a slow consumer: the close is under way
         limit = self.max_message_size
         # A character is 1 to 4 UTF-8 bytes: encode only when the length alone can't tell.
         if len(text) * 4 > limit and (len(text) > limit or _utf8_size(text) > limit):
@@ -439,39 +493,40 @@ class AsyncJsonWebsocketConsumer:
 
     async def handle_bytes(self, data: bytes) -> None:
         """Binary frames are refused with an ``error``: chanx speaks JSON text frames."""
+        if not self._connected:
+            return
         logger.warning("binary frame of %d bytes refused", len(data))
         await self._refuse("Binary frames are not supported; send JSON text frames", "binary_frame")
 
     async def deliver(self, envelope: Envelope) -> None:
-        """Relay a group message at once; queue an event for this connection's event
-        handler (events run one at a time, never beside a message handler)."""
+        """Take a group message or an event for this connection; never waits on the
+        client. A group message (and its ``group_complete``) is written at once when the
+        connection is idle, else queued in its :attr:`outbox`; an event is queued for
+        this connection's event handler (events run one at a time, never beside a
+        message handler)."""
         if not self._connected:
             return
+        outbox = self._outbox
         if isinstance(envelope, GroupMessage):
             if envelope.exclude is not None and envelope.exclude == self.channel_name:
                 return
-            await self.transport.send_text(envelope.text)
-            if self.send_completion:
-                await self.transport.send_text(_GROUP_COMPLETE)
+            outbox.push(envelope.text, _GROUP_COMPLETE if self.send_completion else None)
             return
         handler = self.event_handlers.by_action.get(envelope.action)
         if handler is None:
             logger.debug("no event handler for %r on %s", envelope.action, type(self).__name__)
             return
-        if self._events is None:
-            self._events = deque()
-        self._events.append((handler, envelope))
-        if self._event_task is None:
-            self._event_task = asyncio.get_running_loop().create_task(self._drain_events())
+        outbox.push_event(handler, envelope, envelope.size)
 
     async def handle_disconnect(self, code: int) -> None:
-        """Leave every group, drop pending events, run :meth:`on_disconnect` (only for a
-        connection that got past authentication)."""
+        """Stop delivery (queued messages and events are dropped), leave every group,
+        run :meth:`on_disconnect` (only for a connection that got past authentication).
+        Runs once; later calls do nothing."""
         was_connected, self._connected = self._connected, False
         try:
-            task, self._event_task = self._event_task, None
-            if task is not None and task is not asyncio.current_task():
-                task.cancel()
+            outbox: Outbox | None = self.__dict__.get("_outbox")
+            if outbox is not None:
+                outbox.stop()
             if was_connected:
                 for group in tuple(self._joined):
                     await self.leave_group(group)
@@ -507,7 +562,7 @@ class AsyncJsonWebsocketConsumer:
             logger.exception("handler %s failed on %r", handler.name, message.action)
             await self.send_message(_error("Internal server error", "internal_error"))
         if self.send_completion:
-            await self.transport.send_text(_COMPLETE)
+            await self._outbox.send(_COMPLETE)
 
     async def _run(self, handler: Handler, message: BaseMessage) -> None:
         if handler.streaming:
@@ -540,18 +595,41 @@ class AsyncJsonWebsocketConsumer:
                 return False
         return True
 
-    async def _drain_events(self) -> None:
-        events = self._events
-        assert events is not None
+    async def _handle_queued_event(self, handler: Handler, envelope: EventEnvelope) -> None:
+        assert self._lock is not None
+        async with self._lock:
+            await self._handle_event(handler, envelope)
+
+    def _slow_consumer(self, bound: str) -> None:
+        """The outbox went over ``bound`` (policy ``"close"``) and has stopped: close the
+        connection and run the disconnect path, without waiting on the client.
+
+        The close frame goes after what the client has not read yet: while its socket
+        stays full the close waits (nobody waits for it), until the client reads or the
+        server drops the connection. A handler still running goes on to its end, its
+        sends discarded; the client's frames are ignored until the server reports the
+        end of the connection."""
+        if self._slow_close is not None:
+            return
+        logger.warning(
+            "%s is not reading fast enough: outbox over %s; closing it with %d",
+            self._describe(),
+            bound,
+            CLOSE_SLOW_CONSUMER,
+        )
+        what = f"closing {self._describe()} as slow"
+        run_detached(self.transport.close(CLOSE_SLOW_CONSUMER), what)
+        self._slow_close = asyncio.get_running_loop().create_task(self._end_slow_consumer())
+
+    async def _end_slow_consumer(self) -> None:
         try:
-            while events and self._connected:
-                handler, envelope = events.popleft()
-                assert self._lock is not None
-                async with self._lock:
-                    await self._handle_event(handler, envelope)
-        finally:
-            if self._event_task is asyncio.current_task():
-                self._event_task = None
+            await self.handle_disconnect(CLOSE_SLOW_CONSUMER)
+        except Exception:
+            logger.exception("disconnecting %s failed", self._describe())
+
+    def _describe(self) -> str:
+        name = getattr(self, "channel_name", None)
+        return f"{type(self).__name__} {name or '(not connected)'}"
 
     async def _handle_event(self, handler: Handler, envelope: EventEnvelope) -> None:
         event = envelope.event
@@ -576,7 +654,7 @@ class AsyncJsonWebsocketConsumer:
             logger.exception("event handler %s failed on %r", handler.name, envelope.action)
             await self.send_message(_error("Internal server error", "internal_error"))
         if self.send_completion:
-            await self.transport.send_text(_EVENT_COMPLETE)
+            await self._outbox.send(_EVENT_COMPLETE)
 
     async def _layer_unavailable(self, handler: Handler, exc: LayerUnavailable) -> None:
         layer_outages.note(f"handler {handler.name}", exc)
@@ -609,7 +687,7 @@ class AsyncJsonWebsocketConsumer:
             ErrorMessage(payload=ErrorPayload(detail="Invalid message", errors=details))
         )
         if self.send_completion:
-            await self.transport.send_text(_COMPLETE)
+            await self._outbox.send(_COMPLETE)
 
     def _log_unknown_action(self, action: str) -> None:
         """One line: the action (escaped, cut), the consumer, and what may be wrong."""
@@ -628,7 +706,7 @@ class AsyncJsonWebsocketConsumer:
     async def _refuse(self, detail: str, kind: str, loc: list[str | int] | None = None) -> None:
         await self.send_message(_error(detail, kind, loc))
         if self.send_completion:
-            await self.transport.send_text(_COMPLETE)
+            await self._outbox.send(_COMPLETE)
 
     async def _send_authentication(self, result: AuthResult) -> None:
         payload = AuthenticationPayload(
@@ -667,6 +745,25 @@ def _checked(layer: GroupLayer, groups: Iterable[str] | str) -> tuple[str, ...]:
 
 class NotAMessage(TypeError):
     """A handler returned or yielded something that is not a message."""
+
+
+def _check_outbox_settings(cls: type[AsyncJsonWebsocketConsumer]) -> None:
+    """Bad outbox settings fail when the class is defined. Only plain class attributes
+    are checked here; values read from elsewhere (a descriptor, such as the Django
+    adapter's ``CHANX`` settings) are checked when a connection starts."""
+    values: list[Any] = []
+    for name in _OUTBOX_SETTINGS:
+        value = next(k.__dict__[name] for k in cls.__mro__ if name in k.__dict__)
+        if not (value is None or isinstance(value, (int, str))):
+            return
+        values.append(value)
+    try:
+        check_limits(*values)
+    except ValueError as exc:
+        raise TypeError(f"{cls.__qualname__}: {exc}") from None
+
+
+_OUTBOX_SETTINGS = ("outbox_max_messages", "outbox_max_bytes", "outbox_overflow")
 
 
 def _utf8_size(text: str) -> int:

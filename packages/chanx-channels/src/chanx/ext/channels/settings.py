@@ -9,6 +9,9 @@
         "LOG_IGNORED_ACTIONS": [],         # actions never logged
         "MAX_MESSAGE_SIZE": 1048576,       # largest text frame parsed, in UTF-8 bytes
         "CLOSE_OLD_CONNECTIONS": "auto",   # database connection clean-up between frames
+        "OUTBOX_MAX_MESSAGES": 1000,       # group messages and events queued for a slow client
+        "OUTBOX_MAX_BYTES": 1048576,       # ... and their UTF-8 bytes (None: no bound)
+        "OUTBOX_OVERFLOW": "close",        # over a bound: "close" (4429) or "drop_oldest"
     }
 
 Every key is optional; the values above are the defaults. A class attribute set on a
@@ -29,7 +32,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
-from chanx.constants import DEFAULT_MAX_MESSAGE_SIZE
+from chanx.constants import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_OUTBOX_MAX_BYTES,
+    DEFAULT_OUTBOX_MAX_MESSAGES,
+)
 
 T = TypeVar("T")
 
@@ -39,6 +46,9 @@ DEFAULTS: Mapping[str, Any] = {
     "LOG_IGNORED_ACTIONS": (),
     "MAX_MESSAGE_SIZE": DEFAULT_MAX_MESSAGE_SIZE,
     "CLOSE_OLD_CONNECTIONS": "auto",
+    "OUTBOX_MAX_MESSAGES": DEFAULT_OUTBOX_MAX_MESSAGES,
+    "OUTBOX_MAX_BYTES": DEFAULT_OUTBOX_MAX_BYTES,
+    "OUTBOX_OVERFLOW": "close",
 }
 """Every ``CHANX`` key and its default."""
 

@@ -48,6 +48,7 @@ from chanx.core.layer import (
 from chanx.core.layer import outages as layer_outages
 from chanx.core.memory import default_layer
 from chanx.core.observe import current_observer
+from chanx.core.outbox import OverflowPolicy
 from chanx.core.transport import ASGITransport, ConnectionGone
 from chanx.core.types import ASGIReceive, ASGISend, Message, Scope
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
@@ -156,7 +157,8 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
 
     Configuration comes from the ``CHANX`` setting unless a subclass sets the attribute
     itself: ``send_completion``, ``log_websocket_message``, ``log_ignored_actions``,
-    ``max_message_size`` and ``close_old_connections`` (see :mod:`chanx.ext.channels.db`).
+    ``max_message_size``, ``close_old_connections`` (see :mod:`chanx.ext.channels.db`)
+    and the outbox's ``outbox_max_messages``, ``outbox_max_bytes``, ``outbox_overflow``.
 
     Groups and events travel over the channel layer ``channel_layer_alias`` names in
     ``CHANNEL_LAYERS`` (``"default"``), so they reach consumers in every process. Without
@@ -170,6 +172,9 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
     log_ignored_actions = FromSettings[Collection[str]]("LOG_IGNORED_ACTIONS")
     max_message_size = FromSettings[int]("MAX_MESSAGE_SIZE")
     close_old_connections = FromSettings[CleanupMode]("CLOSE_OLD_CONNECTIONS")
+    outbox_max_messages = FromSettings[int | None]("OUTBOX_MAX_MESSAGES")
+    outbox_max_bytes = FromSettings[int | None]("OUTBOX_MAX_BYTES")
+    outbox_overflow = FromSettings[OverflowPolicy]("OUTBOX_OVERFLOW")
     groups: ClassVar[Sequence[str]] = ()
 
     channel_layer: Any

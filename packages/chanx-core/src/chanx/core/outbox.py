@@ -1,0 +1,534 @@
+"""Per-connection delivery: one bounded outbox per connection, drained by that connection.
+
+Everything that reaches a connection from outside its own handlers (group messages with
+their ``group_complete``, events waiting for their handler, ``send_to``) goes through the
+connection's :class:`Outbox`, and so do the handlers' own replies, so that a connection
+writes one frame at a time, in order. A sender never waits on another connection's
+socket: delivering is writing at once when the connection is idle, else queueing.
+
+The fast path costs no task and no copy: when nothing is queued and no write is in
+flight, a delivery starts the transport's send coroutine right away (driven with
+``coro.send(None)``), and a handler awaits its own send directly. Most sends finish at
+once (the socket was writable). A delivery's send that suspends (the client is not
+reading and the server's buffer is full) is handed, still in flight, to a writer task,
+which finishes it and then drains what queued up behind it; a handler's own send that
+suspends is finished by the handler, and the writer drains after it. Queued group
+messages and events are bounded in number and in UTF-8 bytes; over a bound, the
+connection's overflow policy applies (close it with
+:data:`~chanx.constants.CLOSE_SLOW_CONSUMER`, or drop the oldest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Final, Literal
+
+from chanx.core.eager import Resumed
+from chanx.core.transport import ConnectionGone
+
+logger = logging.getLogger("chanx.outbox")
+
+OverflowPolicy = Literal["close", "drop_oldest"]
+"""What happens when a connection's outbox would go over a bound: ``"close"`` closes the
+connection with :data:`~chanx.constants.CLOSE_SLOW_CONSUMER`; ``"drop_oldest"`` drops the
+oldest queued group messages and events to make room."""
+
+OVERFLOW_POLICIES: Final = ("close", "drop_oldest")
+
+SendText = Callable[[str], Coroutine[Any, Any, None]]
+CloseTransport = Callable[[int, str], Coroutine[Any, Any, None]]
+RunEvent = Callable[[Any, Any], Awaitable[None]]
+
+
+class _Close:
+    """A queued close frame (a handler's ``close()`` behind a backlog)."""
+
+    __slots__ = ("code", "reason")
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+
+
+class _Stopped:
+    """The writer slot of an outbox that writes no more (the connection is gone or was
+    closed for being slow)."""
+
+    __slots__ = ()
+
+
+_STOPPED: Final = _Stopped()
+
+
+class _Own:
+    """The writer slot while a handler's own write on an idle connection is in flight
+    (awaited by the handler itself)."""
+
+    __slots__ = ()
+
+
+_OWN: Final = _Own()
+
+# A queued write: (sequence number, text or close, completion text, counted bytes, waiter).
+# Group messages have a sequence number >= 0 and count toward the bounds; a handler's own
+# sends (and the completion of a group message already in flight) have -1: never dropped,
+# never counted (their handler waits for them, so there are few).
+_Write = tuple[int, str | _Close, str | None, int, "asyncio.Future[None] | None"]
+# A queued event: (sequence number, handler, envelope, counted bytes).
+_Event = tuple[int, Any, Any, int]
+
+
+class Outbox:
+    """One connection's outgoing delivery: in-order writes, bounded queues, a policy.
+
+    The bounds (``max_messages``, ``max_bytes``) and the policy apply while the client
+    is behind: a write of the connection's is waiting on it. Group messages are queued
+    only then; events always wait for the connection's event worker, and count toward
+    the bounds, but a client that keeps up is never closed or dropped for them.
+
+    Read-only figures for monitoring and tests:
+
+    * :attr:`queued_messages` / :attr:`queued_bytes`: group messages and events waiting
+      (the write in flight and the event being handled are not counted);
+    * :attr:`dropped`: group messages and events dropped by the ``"drop_oldest"`` policy;
+    * :attr:`overflowed`: the bound that closed the connection (policy ``"close"``), else
+      ``None``;
+    * :attr:`idle`: nothing queued, no write in flight, no event being handled
+      (:meth:`wait_idle` waits for it).
+    """
+
+    __slots__ = (
+        "_burst",
+        "_close",
+        "_describe",
+        "_events",
+        "_idle_waiter",
+        "_on_overflow",
+        "_run_event",
+        "_send",
+        "_seq",
+        "_worker",
+        "_writer",
+        "_writes",
+        "accepting",
+        "dropped",
+        "max_bytes",
+        "max_messages",
+        "overflow",
+        "overflowed",
+        "queued_bytes",
+        "queued_messages",
+    )
+
+    def __init__(
+        self,
+        send: SendText,
+        close: CloseTransport,
+        *,
+        run_event: RunEvent,
+        on_overflow: Callable[[str], None],
+        describe: Callable[[], str],
+        max_messages: int | None,
+        max_bytes: int | None,
+        overflow: OverflowPolicy,
+    ) -> None:
+        check_limits(max_messages, max_bytes, overflow)
+        self._send = send
+        self._close = close
+        self._run_event = run_event
+        self._on_overflow = on_overflow
+        self._describe = describe
+        self.max_messages = max_messages
+        self.max_bytes = max_bytes
+        self.overflow: OverflowPolicy = overflow
+        self._writer: asyncio.Task[None] | _Own | _Stopped | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._writes: deque[_Write] | None = None
+        self._events: deque[_Event] | None = None
+        self._idle_waiter: asyncio.Future[None] | None = None
+        self._seq = 0
+        self._burst: int | None = None
+        self.accepting = True
+        """Whether group messages and events are taken (not after a close or the end)."""
+        self.queued_messages = 0
+        self.queued_bytes = 0
+        self.dropped = 0
+        self.overflowed: str | None = None
+
+    def bind(self, send: SendText, close: CloseTransport) -> None:
+        """Write through another transport from now on."""
+        self._send = send
+        self._close = close
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued, no write in flight, no event being handled."""
+        return (self._writer is None or self._writer is _STOPPED) and self._worker is None
+
+    async def wait_idle(self) -> None:
+        """Return once :attr:`idle` (at once if it is)."""
+        if self.idle:
+            return
+        if self._idle_waiter is None:
+            self._idle_waiter = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._idle_waiter)
+
+    @property
+    def stopped(self) -> bool:
+        """Nothing is written any more (the connection ended or was closed as slow)."""
+        return self._writer is _STOPPED
+
+    # ------------------------------------------------------------------ the handlers' own
+
+    async def send(self, text: str) -> None:
+        """Write a frame of this connection's own (a handler's reply, a completion): at
+        once when idle, else behind what is queued, waiting until it is written. Never
+        dropped while the connection lives. Once it has ended, raises
+        :class:`ConnectionGone`; once it was closed as slow, does nothing (the client
+        will see nothing more, and the handler runs to its end)."""
+        if self._writer is not None:
+            await self._send_later(text)
+            return
+        # Idle: the handler awaits its own write right here (no task, no hop). While it
+        # waits, deliveries queue behind it; once it is done, a writer drains them.
+        self._writer = _OWN
+        try:
+            await self._send(text)
+        except ConnectionGone:
+            self.stop()
+            raise
+        finally:
+            if self._writer is _OWN:
+                self._writer = None
+                if self._writes or self._idle_waiter is not None or self._burst is not None:
+                    self._own_done()
+
+    async def close(self, code: int, reason: str = "") -> None:
+        """Close the connection after the frames of its own already queued; queued group
+        messages and events are discarded, and no more are taken."""
+        self.accepting = False
+        self._discard_queued()
+        if self._writer is None:
+            await self._own(self._close(code, reason))
+        else:
+            await self._send_later(_Close(code, reason))
+
+    async def _own(self, write: Coroutine[Any, Any, None]) -> None:
+        """:meth:`send`'s idle case for any write (the close)."""
+        self._writer = _OWN
+        try:
+            await write
+        except ConnectionGone:
+            self.stop()
+            raise
+        finally:
+            if self._writer is _OWN:
+                self._writer = None
+                if self._writes or self._idle_waiter is not None or self._burst is not None:
+                    self._own_done()
+
+    def _own_done(self) -> None:
+        """After a write of a handler's own: drain what queued behind it, or note that
+        the connection is idle."""
+        if self._writes:
+            self._start_writer(None, None)
+        else:
+            self._check_idle()
+
+    async def _send_later(self, item: str | _Close) -> None:
+        """An own send behind what is queued (or after the end)."""
+        if self._writer is _STOPPED:
+            if self.overflowed is None:
+                raise _ended()
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._write_queue().append((-1, item, None, 0, waiter))
+        await waiter
+
+    # ------------------------------------------------------------------ deliveries
+
+    def push(self, text: str, completion: str | None = None) -> None:
+        """Deliver a group message (and its ``completion`` right after it): written at
+        once when idle, else queued within the bounds. Never waits."""
+        if not self.accepting:
+            return
+        if self._writer is None:
+            coro = self._send(text)
+            try:
+                yielded = coro.send(None)
+            except StopIteration:
+                if completion is not None:
+                    self._push_completion(completion)
+                return
+            except Exception as exc:
+                self._failed(exc)
+                return
+            self._start_writer(coro, yielded)
+            if completion is not None:  # right after the write in flight
+                self._write_queue().append((-1, completion, None, 0, None))
+            return
+        size = utf8_size(text) + (len(completion) if completion is not None else 0)
+        if self._admit(size):
+            self._seq += 1
+            self._write_queue().append((self._seq, text, completion, size, None))
+            self.queued_messages += 1
+            self.queued_bytes += size
+
+    def push_event(self, handler: Any, envelope: Any, size: int) -> None:
+        """Queue an event for this connection's event handler (``size``: the UTF-8 size
+        of its JSON); events are handled one at a time by a worker task of the
+        connection's. Never waits.
+
+        Queued events count toward the bounds, which apply while the client is behind
+        (a write of this connection's is waiting): events that only wait for their
+        handler's turn are the handler's pace, not a slow client's, and are never
+        refused."""
+        if not self.accepting or (self._writer is not None and not self._admit(size)):
+            return
+        events = self._events
+        if events is None:
+            events = self._events = deque()
+        self._seq += 1
+        events.append((self._seq, handler, envelope, size))
+        self.queued_messages += 1
+        self.queued_bytes += size
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._handle_events())
+
+    # ------------------------------------------------------------------ ending
+
+    def stop(self) -> None:
+        """Write nothing more: drop what is queued, cancel the writer (its send may be
+        stuck) and the event worker, release the handlers waiting on their sends (with
+        :class:`ConnectionGone`, unless the connection was closed as slow). Idempotent."""
+        self.accepting = False
+        writer, self._writer = self._writer, _STOPPED
+        worker, self._worker = self._worker, None
+        self._discard_queued(everything=True)
+        current = asyncio.current_task()
+        for task in (writer, worker):
+            if isinstance(task, asyncio.Task) and task is not current:
+                task.cancel()
+        self._check_idle()
+
+    # ------------------------------------------------------------------ internals
+
+    def _write_queue(self) -> deque[_Write]:
+        writes = self._writes
+        if writes is None:
+            writes = self._writes = deque()
+        return writes
+
+    def _push_completion(self, completion: str) -> None:
+        """The completion of a group message just written, on a connection still idle."""
+        coro = self._send(completion)
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self._start_writer(coro, yielded)
+
+    def _start_writer(self, coro: Coroutine[Any, Any, None] | None, yielded: Any) -> None:
+        """Start the writer task: it finishes ``coro`` (a send started elsewhere that
+        had to wait, ``yielded`` being what it waits on), if any, then drains the
+        queue."""
+        writer = asyncio.get_running_loop().create_task(self._write(coro, yielded))
+        if coro is not None:
+            # A writer cancelled before its first step would leave the send suspended.
+            writer.add_done_callback(lambda _: coro.close())
+        self._writer = writer
+
+    async def _write(self, coro: Coroutine[Any, Any, None] | None, yielded: Any) -> None:
+        """The writer: finish the send in flight, then drain the queue, then end."""
+        waiter: asyncio.Future[None] | None = None
+        try:
+            if coro is not None:
+                await Resumed(coro, yielded)
+            writes = self._writes
+            while writes:
+                seq, item, completion, size, waiter = writes.popleft()
+                if seq >= 0:
+                    self.queued_messages -= 1
+                    self.queued_bytes -= size
+                if isinstance(item, _Close):
+                    await self._close(item.code, item.reason)
+                else:
+                    await self._send(item)
+                    if completion is not None:
+                        await self._send(completion)
+                _resolve(waiter)
+        except asyncio.CancelledError:
+            self._release(waiter)
+            if self._writer is asyncio.current_task():  # not cancelled by stop(): end too
+                self.stop()
+            raise
+        except Exception as exc:
+            _fail(waiter, _gone(exc))
+            self._failed(exc)
+        finally:
+            if self._writer is asyncio.current_task():
+                self._writer = None
+                self._check_idle()
+
+    async def _handle_events(self) -> None:
+        """The event worker: handle queued events one at a time, then end."""
+        events = self._events
+        assert events is not None
+        try:
+            while events:
+                _, handler, envelope, size = events.popleft()
+                self.queued_messages -= 1
+                self.queued_bytes -= size
+                await self._run_event(handler, envelope)
+        except ConnectionGone:
+            logger.debug("%s is gone; its events are dropped", self._describe())
+        except Exception:
+            logger.exception("handling an event on %s failed", self._describe())
+        finally:
+            if self._worker is asyncio.current_task():
+                self._worker = None
+                self._check_idle()
+
+    def _admit(self, size: int) -> bool:
+        """Whether one more queued message of ``size`` bytes fits; applies the overflow
+        policy when it does not."""
+        max_messages, max_bytes = self.max_messages, self.max_bytes
+        if (max_messages is None or self.queued_messages < max_messages) and (
+            max_bytes is None or self.queued_bytes + size <= max_bytes
+        ):
+            return True
+        bound = (
+            f"outbox_max_messages={max_messages}"
+            if max_messages is not None and self.queued_messages >= max_messages
+            else f"outbox_max_bytes={max_bytes}"
+        )
+        if self.overflow == "close":
+            self.overflowed = bound
+            self.stop()
+            self._on_overflow(bound)
+            return False
+        if self._burst is None:
+            self._burst = self.dropped
+            logger.warning(
+                "%s is not reading fast enough: outbox over %s, dropping the oldest messages",
+                self._describe(),
+                bound,
+            )
+        if max_bytes is not None and size > max_bytes:
+            self.dropped += 1  # larger than the whole outbox: only this one goes
+            return False
+        while not (
+            (max_messages is None or self.queued_messages < max_messages)
+            and (max_bytes is None or self.queued_bytes + size <= max_bytes)
+        ):
+            self._drop_oldest()
+        return True
+
+    def _drop_oldest(self) -> None:
+        writes, events = self._writes, self._events
+        index = next((i for i, entry in enumerate(writes) if entry[0] >= 0), -1) if writes else -1
+        write_seq = writes[index][0] if writes and index >= 0 else None
+        if write_seq is not None and (not events or write_seq < events[0][0]):
+            assert writes is not None
+            size = writes[index][3]
+            del writes[index]
+        else:
+            assert events
+            size = events.popleft()[3]
+        self.queued_messages -= 1
+        self.queued_bytes -= size
+        self.dropped += 1
+
+    def _discard_queued(self, everything: bool = False) -> None:
+        """Forget queued group messages and events (and, with ``everything``, the
+        handlers' own sends, whose handlers are released)."""
+        writes = self._writes
+        if writes:  # in place: the writer holds this deque
+            entries = list(writes)
+            writes.clear()
+            for entry in entries:
+                if entry[0] < 0 and not everything:
+                    writes.append(entry)
+                else:
+                    self._release(entry[4])
+        if self._events:
+            self._events.clear()
+        self.queued_messages = 0
+        self.queued_bytes = 0
+
+    def _release(self, waiter: asyncio.Future[None] | None) -> None:
+        """A handler waits for an own send that will never be written: after a close for
+        being slow, it goes on quietly; otherwise it gets :class:`ConnectionGone`."""
+        if waiter is not None and not waiter.done():
+            if self.overflowed is None:
+                waiter.set_exception(_ended())
+            else:
+                waiter.set_result(None)
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ConnectionGone):
+            logger.debug("%s is gone; delivery stopped", self._describe())
+        else:
+            logger.warning("writing to %s failed; delivery stopped", self._describe(), exc_info=exc)
+        self.stop()
+
+    def _check_idle(self) -> None:
+        if not self.idle:
+            return
+        if self._burst is not None:
+            if not self.stopped:
+                logger.warning(
+                    "%s caught up; %d messages were dropped",
+                    self._describe(),
+                    self.dropped - self._burst,
+                )
+            self._burst = None
+        waiter, self._idle_waiter = self._idle_waiter, None
+        _resolve(waiter)
+
+
+def check_limits(max_messages: int | None, max_bytes: int | None, overflow: object) -> None:
+    """Raise ``ValueError`` unless these are valid outbox settings."""
+    for name, value in (("outbox_max_messages", max_messages), ("outbox_max_bytes", max_bytes)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a positive int or None, not {value!r}")
+    if overflow not in OVERFLOW_POLICIES:
+        raise ValueError(
+            f"outbox_overflow must be one of {', '.join(map(repr, OVERFLOW_POLICIES))}, "
+            f"not {overflow!r}"
+        )
+
+
+def utf8_size(text: str) -> int:
+    """The UTF-8 size of ``text`` (without encoding it when it is ASCII)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _resolve(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
+def _fail(waiter: asyncio.Future[None] | None, exc: BaseException) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_exception(exc)
+
+
+def _ended() -> ConnectionGone:
+    return ConnectionGone("the connection has ended")
+
+
+def _gone(exc: BaseException) -> ConnectionGone:
+    if isinstance(exc, ConnectionGone):
+        return exc
+    gone = ConnectionGone(f"writing failed: {type(exc).__name__}")
+    gone.__cause__ = exc
+    return gone
