@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Protocol
 
 from chanx.core.types import ASGISend
@@ -23,18 +24,29 @@ class Transport(Protocol):
     async def close(self, code: int = 1000, reason: str = "") -> None: ...
 
 
+def server_gone_errors() -> tuple[type[BaseException], ...]:
+    """What an ASGI server's ``send`` raises once the client has gone: an ``OSError``, as
+    the ASGI spec asks (uvicorn, hypercorn), and, when daphne serves the app, autobahn's
+    ``Disconnected`` (a ``RuntimeError``, raised from the moment the client's close frame
+    is read until the socket is gone)."""
+    autobahn = sys.modules.get("autobahn.exception")  # imported by daphne when it serves
+    disconnected = getattr(autobahn, "Disconnected", None)
+    return (OSError,) if disconnected is None else (OSError, disconnected)
+
+
 class ASGITransport:
     """A transport over an ASGI ``send`` callable.
 
-    ASGI servers raise an ``OSError`` when sending to a closed connection; adapters whose
-    framework wraps ``send`` name their own exceptions in ``gone``.
+    A send to a client that has gone (:func:`server_gone_errors`) raises
+    :class:`ConnectionGone`; adapters whose framework wraps ``send`` name their own
+    exceptions for it in ``gone``.
     """
 
     __slots__ = ("_gone", "_send")
 
-    def __init__(self, send: ASGISend, gone: tuple[type[BaseException], ...] = (OSError,)) -> None:
+    def __init__(self, send: ASGISend, gone: tuple[type[BaseException], ...] = ()) -> None:
         self._send = send
-        self._gone = gone
+        self._gone = (*server_gone_errors(), *gone)
 
     async def accept(self, subprotocol: str | None = None) -> None:
         message: dict[str, Any] = {"type": "websocket.accept"}

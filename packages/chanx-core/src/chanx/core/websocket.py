@@ -167,7 +167,7 @@ class AsyncJsonWebsocketConsumer:
         # Handlers take turns on one connection; only event handlers can run beside a
         # message handler, so consumers without them need no lock.
         self._lock = asyncio.Lock() if self.event_handlers.by_action else None
-        self._slow_close: asyncio.Task[None] | None = None
+        self._ending: asyncio.Task[None] | None = None
         self._connected = False
         self._registered = False
 
@@ -252,6 +252,7 @@ class AsyncJsonWebsocketConsumer:
                 transport.close,
                 run_event=self._handle_queued_event,
                 on_overflow=self._slow_consumer,
+                on_failure=self._write_failed,
                 describe=self._describe,
                 max_messages=self.outbox_max_messages,
                 max_bytes=self.outbox_max_bytes,
@@ -602,28 +603,45 @@ class AsyncJsonWebsocketConsumer:
 
     def _slow_consumer(self, bound: str) -> None:
         """The outbox went over ``bound`` (policy ``"close"``) and has stopped: close the
-        connection and run the disconnect path, without waiting on the client.
+        connection with 4429 and run the disconnect path (:meth:`_end_now`)."""
+        if self._ending is None:
+            logger.warning(
+                "%s is not reading fast enough: outbox over %s; closing it with %d",
+                self._describe(),
+                bound,
+                CLOSE_SLOW_CONSUMER,
+            )
+            self._end_now(CLOSE_SLOW_CONSUMER)
+
+    def _write_failed(self, exc: BaseException) -> None:
+        """A delivery's write failed, the client being still there (the server refused
+        the frame: daphne refuses frames over its size limit), and the outbox has
+        stopped: rather than leave the client open and deaf, close the connection with
+        4500 and run the disconnect path (:meth:`_end_now`)."""
+        if self._ending is None:
+            logger.error(
+                "writing to %s failed (%s: %s); closing it with %d",
+                self._describe(),
+                type(exc).__name__,
+                exc,
+                CLOSE_SERVER_ERROR,
+            )
+            self._end_now(CLOSE_SERVER_ERROR)
+
+    def _end_now(self, code: int) -> None:
+        """Close with ``code`` and run the disconnect path, without waiting on the client.
 
         The close frame goes after what the client has not read yet: while its socket
         stays full the close waits (nobody waits for it), until the client reads or the
         server drops the connection. A handler still running goes on to its end, its
         sends discarded; the client's frames are ignored until the server reports the
         end of the connection."""
-        if self._slow_close is not None:
-            return
-        logger.warning(
-            "%s is not reading fast enough: outbox over %s; closing it with %d",
-            self._describe(),
-            bound,
-            CLOSE_SLOW_CONSUMER,
-        )
-        what = f"closing {self._describe()} as slow"
-        run_detached(self.transport.close(CLOSE_SLOW_CONSUMER), what)
-        self._slow_close = asyncio.get_running_loop().create_task(self._end_slow_consumer())
+        run_detached(self.transport.close(code), f"closing {self._describe()} with {code}")
+        self._ending = asyncio.get_running_loop().create_task(self._end_disconnect(code))
 
-    async def _end_slow_consumer(self) -> None:
+    async def _end_disconnect(self, code: int) -> None:
         try:
-            await self.handle_disconnect(CLOSE_SLOW_CONSUMER)
+            await self.handle_disconnect(code)
         except Exception:
             logger.exception("disconnecting %s failed", self._describe())
 
