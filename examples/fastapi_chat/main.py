@@ -6,11 +6,13 @@ so several uvicorn workers share rooms; ``CHANX_PREFIX`` namespaces its channels
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, status
 
+from chanx.core.escape import for_log
 from chanx.core.layer import LayerUnavailable
 from chanx.ext.fastapi import app_layer, asyncapi_docs, configure_layer
 from examples.fastapi_chat.auth import User, get_current_user
@@ -37,8 +39,15 @@ websockets.add_api_websocket_route("/members/{room}", MembersConsumer.as_endpoin
 api = APIRouter()
 
 
-def unavailable(exc: Exception) -> HTTPException:
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"delivery failed: {exc}")
+logger = logging.getLogger("examples.fastapi_chat")
+
+
+def unavailable(exc: LayerUnavailable) -> HTTPException:
+    """503 for the client; what failed (the layer's server) only in the log."""
+    logger.warning("delivery failed: %s", exc)
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, "the group layer is unreachable; try again later"
+    )
 
 
 @api.post("/rooms/{room}/announce")
@@ -62,15 +71,21 @@ def announce_sync(room: str, body: AnnouncementPayload) -> dict[str, str]:
 
 
 def announce_in_background(room: str, text: str) -> None:
-    RoomChatConsumer.broadcast_event_sync(
-        AnnouncementEvent(payload=AnnouncementPayload(text=text)), room_group(room)
-    )
+    try:
+        RoomChatConsumer.broadcast_event_sync(
+            AnnouncementEvent(payload=AnnouncementPayload(text=text)), room_group(room)
+        )
+    except LayerUnavailable as exc:  # the response has gone: the log is all there is
+        logger.warning("announcement to room %s not delivered: %s", for_log(room), exc)
 
 
 async def announce_in_background_async(room: str, text: str) -> None:
-    await RoomChatConsumer.broadcast_event(
-        AnnouncementEvent(payload=AnnouncementPayload(text=text)), room_group(room)
-    )
+    try:
+        await RoomChatConsumer.broadcast_event(
+            AnnouncementEvent(payload=AnnouncementPayload(text=text)), room_group(room)
+        )
+    except LayerUnavailable as exc:
+        logger.warning("announcement to room %s not delivered: %s", for_log(room), exc)
 
 
 @api.post("/rooms/{room}/announce-later", status_code=status.HTTP_202_ACCEPTED)
