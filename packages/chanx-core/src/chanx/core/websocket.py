@@ -50,6 +50,7 @@ from chanx.core.layer import outages as layer_outages
 from chanx.core.observe import current_observer
 from chanx.core.origins import REFUSED_CLOSE_CODE, OriginPolicy, log_refusal, origin_refusal
 from chanx.core.outbox import Outbox, OverflowPolicy, check_limits
+from chanx.core.refusals import RefusalLog
 from chanx.core.sync import call_sync
 from chanx.core.transport import ConnectionGone, Transport
 from chanx.core.validation import public_errors
@@ -168,6 +169,7 @@ class AsyncJsonWebsocketConsumer:
         # message handler, so consumers without them need no lock.
         self._lock = asyncio.Lock() if self.event_handlers.by_action else None
         self._ending: asyncio.Task[None] | None = None
+        self._refusals: RefusalLog | None = None
         self._connected = False
         self._registered = False
 
@@ -468,7 +470,8 @@ class AsyncJsonWebsocketConsumer:
         limit = self.max_message_size
         # A character is 1 to 4 UTF-8 bytes: encode only when the length alone can't tell.
         if len(text) * 4 > limit and (len(text) > limit or _utf8_size(text) > limit):
-            logger.warning(
+            self._refused(
+                "frame over max_message_size",
                 "frame of %d characters over max_message_size=%d refused",
                 len(text),
                 self.max_message_size,
@@ -496,7 +499,7 @@ class AsyncJsonWebsocketConsumer:
         """Binary frames are refused with an ``error``: chanx speaks JSON text frames."""
         if not self._connected:
             return
-        logger.warning("binary frame of %d bytes refused", len(data))
+        self._refused("binary frame", "binary frame of %d bytes refused", len(data))
         await self._refuse("Binary frames are not supported; send JSON text frames", "binary_frame")
 
     async def deliver(self, envelope: Envelope) -> None:
@@ -537,6 +540,10 @@ class AsyncJsonWebsocketConsumer:
             if was_connected:
                 await self.on_disconnect(code)
         finally:
+            refusals, self._refusals = self._refusals, None
+            summary = refusals.summary(self._describe()) if refusals is not None else None
+            if summary is not None:
+                logger.warning("%s", summary)
             observer = current_observer.get()
             if observer is not None:
                 observer.consumer_finished(self)
@@ -696,7 +703,9 @@ class AsyncJsonWebsocketConsumer:
                 await self._refuse("Unknown action", "unknown_action", loc=["action"])
                 return
         if reason is not None:
-            logger.warning("ignored a frame that is not a chanx message: %s", reason)
+            self._refused(
+                "not a chanx message", "ignored a frame that is not a chanx message: %s", reason
+            )
             return
         # The first item of each location is the action: known, since it was routed.
         details = public_errors(errors, self.message_handlers.declared_names(), skip=1)
@@ -719,7 +728,17 @@ class AsyncJsonWebsocketConsumer:
             hint += (
                 f"; the actions it handles: {', '.join(sorted(self.message_handlers.by_action))}"
             )
-        logger.warning("%s refused unknown action %s%s", name, for_log(action), hint)
+        self._refused(
+            "unknown action", "%s refused unknown action %s%s", name, for_log(action), hint
+        )
+
+    def _refused(self, kind: str, message: str, *args: Any) -> None:
+        """Log a refused frame of ``kind``: the first of each kind per connection is a
+        warning, the rest are summed up when it ends (:class:`RefusalLog`)."""
+        refusals = self._refusals
+        if refusals is None:
+            refusals = self._refusals = RefusalLog()
+        refusals.note(logger, kind, message, *args)
 
     async def _refuse(self, detail: str, kind: str, loc: list[str | int] | None = None) -> None:
         await self.send_message(_error(detail, kind, loc))

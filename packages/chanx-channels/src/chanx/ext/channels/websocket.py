@@ -436,7 +436,7 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
         takes when a subclass overrides it. This default hands ``content`` to chanx's
         engine: an unknown action gets an ``error`` reply, a frame that is not a chanx
         message is logged and ignored."""
-        text = _engine_text(content)
+        text = self._engine_text(content)
         if text is not None:
             await self.handle_text(text)
 
@@ -448,18 +448,37 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
         try:
             content = await self.decode_json(text)
         except (ValueError, RecursionError) as exc:  # json.loads on deep nesting: RecursionError
-            logger.warning("ignored a frame decode_json() refused (%s)", type(exc).__name__)
+            self._refused(
+                "not a chanx message",
+                "ignored a frame decode_json() refused (%s)",
+                type(exc).__name__,
+            )
             return
         action = content.get("action") if isinstance(content, dict) else None
         if isinstance(action, str) and action in self.message_handlers.by_action:
             if self._decodes_itself:
-                reencoded = _engine_text(content)
+                reencoded = self._engine_text(content)
                 if reencoded is None:
                     return
                 text = reencoded
             await self.handle_text(text)
         else:
             await self.receive_json(content)
+
+    def _engine_text(self, content: Any) -> str | None:
+        """``content`` (what ``decode_json`` returned) as JSON text for the engine;
+        ``None``, logged, when it has none (a string holding half of a surrogate pair,
+        nesting deeper than the serializer goes): like text that is not JSON, such a
+        frame is ignored."""
+        try:
+            return to_json(content).decode()
+        except (ValueError, RecursionError) as exc:
+            self._refused(
+                "not a chanx message",
+                "ignored a frame that has no JSON form (%s)",
+                type(exc).__name__,
+            )
+            return None
 
     # ------------------------------------------------------------------ disconnecting
 
@@ -687,17 +706,6 @@ def _overrides(cls: type, base: type, name: str) -> bool:
     """Whether ``cls`` defines ``name`` differently from ``base``."""
     mine, theirs = getattr(cls, name), getattr(base, name)
     return getattr(mine, "__func__", mine) is not getattr(theirs, "__func__", theirs)
-
-
-def _engine_text(content: Any) -> str | None:
-    """``content`` (what ``decode_json`` returned) as JSON text for the engine; ``None``,
-    logged, when it has none (a string holding half of a surrogate pair, nesting deeper
-    than the serializer goes): like text that is not JSON, such a frame is ignored."""
-    try:
-        return to_json(content).decode()
-    except (ValueError, RecursionError) as exc:
-        logger.warning("ignored a frame that has no JSON form (%s)", type(exc).__name__)
-        return None
 
 
 def _unavailable(error: BaseException) -> bool:
