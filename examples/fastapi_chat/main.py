@@ -112,10 +112,14 @@ async def notify_user(
 
 
 @api.post("/connections/{channel_name}/notify")
-async def notify_connection(channel_name: str, body: AnnouncementPayload) -> dict[str, str]:
-    """A notice to one connection, by the channel name it learnt from ``whoami``."""
+async def notify_connection(
+    channel_name: str, body: AnnouncementPayload, sender: Annotated[User, Depends(get_current_user)]
+) -> dict[str, str]:
+    """A notice to one connection, by the channel name it learnt from ``whoami``
+    (authenticated: a channel name is an address, not a credential)."""
+    event = NotificationEvent(payload=AnnouncementPayload(text=f"{sender.username}: {body.text}"))
     try:
-        await MembersConsumer.send_event(NotificationEvent(payload=body), channel_name)
+        await MembersConsumer.send_event(event, channel_name)
     except LayerUnavailable as exc:
         raise unavailable(exc) from exc
     return {"sent": channel_name}

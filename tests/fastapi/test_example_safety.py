@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from chanx.constants import GROUP_ACTION_COMPLETE
+from chanx.constants import EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
 from chanx.core.layer import Envelope, LayerUnavailable
 from chanx.core.memory import InMemoryGroupLayer
 from chanx.ext.fastapi.testing import lifespan
@@ -23,7 +23,7 @@ from examples.fastapi_chat.consumers import (
     RoomChatConsumer,
 )
 from examples.fastapi_chat.main import create_app
-from examples.fastapi_chat.messages import ChatMessage, ClearRoomMessage
+from examples.fastapi_chat.messages import ChatMessage, ClearRoomMessage, WhoAmIMessage
 from tests.fuzz import check_schema_frame, for_each_example, frames_for
 
 BOB = {"authorization": "Bearer bob-token"}
@@ -157,3 +157,24 @@ async def test_background_announcements_during_an_outage_are_logged_not_raised(
     [line] = [r for r in caplog.records if "not delivered" in r.getMessage()]
     assert line.getMessage().startswith("announcement to room 'lobby' not delivered")
     assert line.exc_info is None
+
+
+async def test_only_a_logged_in_user_notifies_a_connection_and_is_named(app: FastAPI) -> None:
+    """``/connections/{channel_name}/notify`` reaches any connection whose channel name
+    the caller knows: anonymous callers are refused, and the text says who sent it."""
+    async with (
+        WebsocketCommunicator(
+            app, "/ws/members/board", headers=ALICE, consumer=MembersConsumer
+        ) as alice,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver") as http,
+    ):
+        await alice.send_message(WhoAmIMessage())
+        [me] = await alice.receive_all_messages()
+        target = f"/connections/{me.payload.channel_name}/notify"  # type: ignore[attr-defined]
+        anonymous = await http.post(target, json={"text": "reset your password"})
+        assert anonymous.status_code == 401
+        await alice.receive_nothing()
+        signed = await http.post(target, json={"text": "hi"}, headers=BOB)
+        assert signed.status_code == 200
+        [notice] = await alice.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
+        assert notice.payload.text == "bob: hi"  # type: ignore[attr-defined]
