@@ -435,6 +435,7 @@ class AsyncJsonWebsocketConsumer:
             if result is not None:
                 await self._send_authentication(result)
             await self.post_authentication()
+            await self.transport.answer_handshake()
             return True
         except InvalidGroupName as exc:
             logger.warning(

@@ -74,14 +74,13 @@ class ChannelsTransport(ASGITransport):
     server that would refuse them.
     """
 
-    __slots__ = ("_handshake", "closed", "headers", "subprotocol")
+    __slots__ = ("closed", "headers", "subprotocol")
 
     def __init__(self, send: ASGISend) -> None:
         super().__init__(send)
         self.subprotocol: str | None = None
         self.headers: Iterable[Any] | None = None
         self.closed = False
-        self._handshake: dict[str, Any] | None = None
 
     async def accept(self, subprotocol: str | None = None) -> None:
         message: dict[str, Any] = {
@@ -91,12 +90,6 @@ class ChannelsTransport(ASGITransport):
         if self.headers:
             message["headers"] = list(self.headers)
         self._handshake = message
-
-    async def answer_handshake(self) -> None:
-        """Send the accepted handshake now if it is still held back."""
-        handshake, self._handshake = self._handshake, None
-        if handshake is not None:
-            await self._send(handshake)
 
     async def send_text(self, text: str) -> None:
         if self._handshake is not None:
