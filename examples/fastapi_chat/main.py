@@ -46,7 +46,8 @@ def unavailable(exc: LayerUnavailable) -> HTTPException:
     """503 for the client; what failed (the layer's server) only in the log."""
     logger.warning("delivery failed: %s", exc)
     return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE, "the group layer is unreachable; try again later"
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "the group layer is unreachable: connections in other processes did not get it",
     )
 
 

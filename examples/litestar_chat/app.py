@@ -36,7 +36,9 @@ logger = logging.getLogger("examples.litestar_chat")
 def unavailable(exc: LayerUnavailable) -> ServiceUnavailableException:
     """503 for the client; what failed (the backend's server) only in the log."""
     logger.warning("delivery failed: %s", exc)
-    return ServiceUnavailableException("the group layer is unreachable; try again later")
+    return ServiceUnavailableException(
+        "the group layer is unreachable: connections in other processes did not get it"
+    )
 
 
 @post("/notify", guards=[admin_only], status_code=202)

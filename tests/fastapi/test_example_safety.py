@@ -139,7 +139,9 @@ async def test_http_senders_answer_503_without_naming_the_layer_s_server(
         with caplog.at_level(logging.WARNING):
             reply = await client.post(path, json={"text": "hi"}, headers=ALICE)
     assert reply.status_code == 503
-    assert reply.json() == {"detail": "the group layer is unreachable; try again later"}
+    assert reply.json() == {
+        "detail": "the group layer is unreachable: connections in other processes did not get it"
+    }
     assert SECRET_HOST in caplog.text  # for the operator, in the log
 
 

@@ -72,6 +72,9 @@ async def test_http_senders_answer_503_while_the_layer_is_unreachable(
                 path, json={"message": "hi"}, headers={"authorization": "Bearer alice-token"}
             )
     assert reply.status_code == 503
-    assert reply.json()["detail"] == "the group layer is unreachable; try again later"
+    assert (
+        reply.json()["detail"]
+        == "the group layer is unreachable: connections in other processes did not get it"
+    )
     assert "10.1.2.3" not in reply.text
     assert "10.1.2.3" in caplog.text  # for the operator, in the log
