@@ -434,8 +434,8 @@ class AsyncJsonWebsocketConsumer:
                 await self.join_group(group)
             if result is not None:
                 await self._send_authentication(result)
+            await self.transport.answer_handshake()  # in its groups: the client may know
             await self.post_authentication()
-            await self.transport.answer_handshake()
             return True
         except InvalidGroupName as exc:
             logger.warning(

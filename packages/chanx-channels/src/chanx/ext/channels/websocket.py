@@ -68,7 +68,7 @@ class ChannelsTransport(ASGITransport):
 
     The handshake answers with the subprotocol and headers the consumer's
     ``accept(subprotocol, headers)`` asked for, and only when the first frame goes out or
-    the connection sequence is over: a client that sees its connection accepted is in its
+    the connection is in its groups: a client that sees its connection accepted is in its
     groups already, as with Channels (which joins before accepting). Once the connection
     is closed (by the engine or by ``close()``), frames are dropped instead of reaching a
     server that would refuse them.
