@@ -6,11 +6,13 @@ so several uvicorn workers share rooms; ``CHANX_PREFIX`` namespaces its channels
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, status
 
+from chanx.core.escape import for_log
 from chanx.core.layer import LayerUnavailable
 from chanx.ext.fastapi import app_layer, asyncapi_docs, configure_layer
 from examples.fastapi_chat.auth import User, get_current_user
@@ -37,8 +39,16 @@ websockets.add_api_websocket_route("/members/{room}", MembersConsumer.as_endpoin
 api = APIRouter()
 
 
-def unavailable(exc: Exception) -> HTTPException:
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"delivery failed: {exc}")
+logger = logging.getLogger("examples.fastapi_chat")
+
+
+def unavailable(exc: LayerUnavailable) -> HTTPException:
+    """503 for the client; what failed (the layer's server) only in the log."""
+    logger.warning("delivery failed: %s", exc)
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "the group layer is unreachable: connections in other processes did not get it",
+    )
 
 
 @api.post("/rooms/{room}/announce")
@@ -62,15 +72,21 @@ def announce_sync(room: str, body: AnnouncementPayload) -> dict[str, str]:
 
 
 def announce_in_background(room: str, text: str) -> None:
-    RoomChatConsumer.broadcast_event_sync(
-        AnnouncementEvent(payload=AnnouncementPayload(text=text)), room_group(room)
-    )
+    try:
+        RoomChatConsumer.broadcast_event_sync(
+            AnnouncementEvent(payload=AnnouncementPayload(text=text)), room_group(room)
+        )
+    except LayerUnavailable as exc:  # the response has gone: the log is all there is
+        logger.warning("announcement to room %s not delivered: %s", for_log(room), exc)
 
 
 async def announce_in_background_async(room: str, text: str) -> None:
-    await RoomChatConsumer.broadcast_event(
-        AnnouncementEvent(payload=AnnouncementPayload(text=text)), room_group(room)
-    )
+    try:
+        await RoomChatConsumer.broadcast_event(
+            AnnouncementEvent(payload=AnnouncementPayload(text=text)), room_group(room)
+        )
+    except LayerUnavailable as exc:
+        logger.warning("announcement to room %s not delivered: %s", for_log(room), exc)
 
 
 @api.post("/rooms/{room}/announce-later", status_code=status.HTTP_202_ACCEPTED)
@@ -97,10 +113,14 @@ async def notify_user(
 
 
 @api.post("/connections/{channel_name}/notify")
-async def notify_connection(channel_name: str, body: AnnouncementPayload) -> dict[str, str]:
-    """A notice to one connection, by the channel name it learnt from ``whoami``."""
+async def notify_connection(
+    channel_name: str, body: AnnouncementPayload, sender: Annotated[User, Depends(get_current_user)]
+) -> dict[str, str]:
+    """A notice to one connection, by the channel name it learnt from ``whoami``
+    (authenticated: a channel name is an address, not a credential)."""
+    event = NotificationEvent(payload=AnnouncementPayload(text=f"{sender.username}: {body.text}"))
     try:
-        await MembersConsumer.send_event(NotificationEvent(payload=body), channel_name)
+        await MembersConsumer.send_event(event, channel_name)
     except LayerUnavailable as exc:
         raise unavailable(exc) from exc
     return {"sent": channel_name}

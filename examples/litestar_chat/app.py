@@ -8,15 +8,18 @@ Serve it (two processes sharing Redis, say)::
 
 from __future__ import annotations
 
+import logging
 import os
 
 from litestar import Litestar, post
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.exceptions import ServiceUnavailableException
 from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, JSONBody
 
+from chanx.core.layer import LayerUnavailable
 from chanx.ext.litestar import ChanxPlugin, asyncapi_docs, requires_user
 from chanx.ext.litestar.asyncapi import SECURITY_OPT
 from examples.litestar_chat.auth import TOKEN_SCHEMES, TokenAuthMiddleware, admin_only
@@ -27,22 +30,42 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+logger = logging.getLogger("examples.litestar_chat")
+
+
+def unavailable(exc: LayerUnavailable) -> ServiceUnavailableException:
+    """503 for the client; what failed (the backend's server) only in the log."""
+    logger.warning("delivery failed: %s", exc)
+    return ServiceUnavailableException(
+        "the group layer is unreachable: connections in other processes did not get it"
+    )
+
+
 @post("/notify", guards=[admin_only], status_code=202)
 async def notify(data: JSONBody[NotificationPayload]) -> None:
     """Admins notify every ``/ws/chat`` connection, in every process."""
-    await ChatConsumer.broadcast_event(NotificationEvent(payload=data), groups="users")
+    try:
+        await ChatConsumer.broadcast_event(NotificationEvent(payload=data), groups="users")
+    except LayerUnavailable as exc:  # the backend (Redis, PostgreSQL) is unreachable
+        raise unavailable(exc) from exc
 
 
 @post("/notify-sync", guards=[admin_only], status_code=202, sync_to_thread=True)
 def notify_sync(data: JSONBody[NotificationPayload]) -> None:
     """The same from a synchronous handler (Litestar runs it in a worker thread)."""
-    ChatConsumer.broadcast_event_sync(NotificationEvent(payload=data), groups="users")
+    try:
+        ChatConsumer.broadcast_event_sync(NotificationEvent(payload=data), groups="users")
+    except LayerUnavailable as exc:
+        raise unavailable(exc) from exc
 
 
 @post("/direct/{channel_name:str}", guards=[admin_only], status_code=202)
 async def direct(channel_name: FromPath[str], data: JSONBody[NotificationPayload]) -> None:
     """Notify one connection, by channel name, whichever process serves it."""
-    await ChatConsumer.send_event(NotificationEvent(payload=data), channel_name)
+    try:
+        await ChatConsumer.send_event(NotificationEvent(payload=data), channel_name)
+    except LayerUnavailable as exc:
+        raise unavailable(exc) from exc
 
 
 def create_app(channels: ChannelsPlugin | None = None, *, prefix: str = "chanx.") -> Litestar:

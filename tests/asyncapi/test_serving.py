@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from chanx.asyncapi import Info, build_document, discover_routes, to_json
+from chanx.asyncapi.document import Route
 from chanx.asyncapi.page import SCRIPT_INTEGRITY, STYLESHEET_INTEGRITY
+from chanx.asyncapi.serve import KEPT_RENDERINGS, DocsConfig, Rendered
 from tests.asyncapi import starlette_app
 from tests.asyncapi.test_official import example_apps
 from tests.channels.django_setup import setup_django
@@ -91,3 +93,60 @@ def test_django_view_serves_json_yaml_and_the_page() -> None:
     assert b"wss://testserver" not in reply.content
     assert b'"protocol":"wss"' in page.content
     assert views["asyncapi-json"](factory.post("/asyncapi/asyncapi.json")).status_code == 405
+
+
+MALFORMED_HOSTS = ["[", "[::1", "a]b", "/x", "x?y", "x#y", "a b", "x:port", "-x"]
+
+
+@pytest.mark.parametrize("name", ASGI_APPS)
+@pytest.mark.parametrize("host", MALFORMED_HOSTS)
+async def test_a_malformed_host_header_names_no_server(name: str, host: str) -> None:
+    """The server the document names comes from the request's ``Host`` header, which
+    clients choose: one that is not ``host[:port]`` is left out (nothing of it in the
+    document, never a server error). Litestar refuses some itself (400)."""
+    app = served_apps()[name]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://testserver"
+    ) as client:
+        reply = await client.get("/asyncapi/asyncapi.json", headers={"host": host})
+        page = await client.get("/asyncapi", headers={"host": host})
+    if name == "litestar_chat" and reply.status_code == 400:
+        assert reply.json()["detail"] == "Invalid host header"
+        return
+    assert reply.status_code == 200, reply.text
+    assert "servers" not in reply.json()
+    assert page.status_code == 200
+
+
+def test_django_refuses_a_malformed_host_header() -> None:
+    """Django's ``request.get_host()`` validates the header itself (400)."""
+    setup_django()
+    from django.test import Client
+
+    from tests.channels.settings import ALLOWED_HOSTS
+
+    assert "*" in ALLOWED_HOSTS or "testserver" in ALLOWED_HOSTS
+    client = Client()
+    for host in ("[", "a]b", "x:port"):
+        assert client.get("/asyncapi/asyncapi.json", HTTP_HOST=host).status_code == 400
+
+
+def test_renderings_kept_are_the_most_recently_used() -> None:
+    """Renderings are kept per server, at most ``KEPT_RENDERINGS`` of them: a flood of
+    made-up hosts pushes out the oldest, never the one being asked for now, and a host
+    asked for again is rendered once more only if it was pushed out."""
+    config = DocsConfig("Kept")
+    rendered: Rendered = {}
+    renders: list[str] = []
+
+    def routes() -> list[Route]:
+        renders.append("render")
+        return []
+
+    config.respond("json", routes, rendered, "ws://app.example.com")
+    for n in range(KEPT_RENDERINGS * 2):
+        config.respond("json", routes, rendered, f"ws://junk{n}.example")
+        config.respond("json", routes, rendered, "ws://app.example.com")
+    assert len(rendered) == KEPT_RENDERINGS
+    assert ("json", "ws://app.example.com") in rendered
+    assert len(renders) == 1 + KEPT_RENDERINGS * 2  # the real host: once

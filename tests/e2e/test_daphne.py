@@ -5,6 +5,7 @@ among them), so chanx's codes are all 4xxx."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -149,3 +150,17 @@ async def test_the_example_s_rooms_take_any_name_from_the_url(example: Served) -
         assert outcome.actions == ["room_notice", "pong"], room
     logged = example.output_since(mark)
     assert not re.search(r"Exception inside application|Traceback|refused", logged), logged
+
+
+@pytest.mark.parametrize("path", ["/ws/nope/", "/ws/rooms/a%2Fb/", "/ws/rooms/lobby"])
+async def test_the_example_refuses_websocket_paths_it_does_not_route(
+    example: Served, path: str
+) -> None:
+    """Channels' ``URLRouter`` raises for a path no route takes (HTTP 500 and "Exception
+    inside application" per handshake): the example's last route refuses them instead."""
+    mark = len(example.server.output)
+    outcome = await visit(example.url + path, {"origin": example.origin})
+    assert outcome.status == 403
+    await asyncio.to_thread(example.server.wait_for, f'"WSREJECT {path}"')
+    logged = example.output_since(mark)
+    assert not re.search(r"Exception inside application|Traceback|No route found", logged), logged

@@ -51,9 +51,11 @@ class UvicornServer:
     def post(self, path: str, json: object, **options: object) -> httpx.Response:
         return httpx.post(self.http + path, json=json, timeout=10, **options)  # type: ignore[arg-type]
 
-    async def apost(self, path: str, json: object) -> httpx.Response:
+    async def apost(
+        self, path: str, json: object, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.http, timeout=10) as client:
-            return await client.post(path, json=json)
+            return await client.post(path, json=json, headers=headers)
 
     async def health(self) -> dict[str, object]:
         async with httpx.AsyncClient(base_url=self.http, timeout=5) as client:

@@ -223,10 +223,12 @@ async def test_http_notify_a_user_and_one_connection() -> None:
         await b2.send_message(WhoAmIMessage())
         [identity] = await b2.receive_all_messages()
         channel_name = identity.payload.channel_name  # type: ignore[attr-defined]
-        response = await client.post(f"/connections/{channel_name}/notify", json={"text": "you"})
+        response = await client.post(
+            f"/connections/{channel_name}/notify", json={"text": "you"}, headers=alice
+        )
         assert response.status_code == 200
         got = await b2.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
-        assert got == [Notification(payload={"text": "you"})]
+        assert got == [Notification(payload={"text": "alice: you"})]
         await b1.receive_nothing()
         assert (await client.get("/me", headers=bob)).json() == {
             "username": "bob",

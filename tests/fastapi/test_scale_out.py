@@ -108,10 +108,14 @@ async def test_rooms_events_and_direct_sends_cross_processes(
         await bob.send_message(WhoAmIMessage())
         [identity] = await bob.receive_all_messages()
         channel_name = identity.payload.channel_name  # type: ignore[attr-defined]
-        response = await a.apost(f"/connections/{channel_name}/notify", {"text": "just bob"})
+        response = await a.apost(
+            f"/connections/{channel_name}/notify",
+            {"text": "just bob"},
+            headers={"authorization": "Bearer alice-token"},
+        )
         assert response.status_code == 200
         [notice] = await bob.receive_all_messages(stop_action=EVENT_ACTION_COMPLETE)
-        assert notice == Notification(payload={"text": "just bob"})
+        assert notice == Notification(payload={"text": "alice: just bob"})
 
         # A user's group, from an authenticated endpoint of A.
         response = a.post(

@@ -91,6 +91,59 @@ async def test_text_that_is_not_json_is_logged_and_ignored(
     await communicator.disconnect(timeout=TIMEOUT)
 
 
+class HandsBack(AsyncJsonWebsocketConsumer):
+    """Frames no handler takes go to ``receive_json``, which hands them back to chanx."""
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        await super().receive_json(content)
+
+
+class Decodes(AsyncJsonWebsocketConsumer):
+    """``decode_json`` overridden (Channels' own), and one typed handler."""
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        return json.loads(text_data)
+
+    @ws_handler
+    async def handle_quote(self, message: Quote) -> Quoted:
+        return Quoted(payload=message.payload)
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+UNPAIRED = '"\\ud800"'  # JSON text for a string holding half of a surrogate pair
+HOSTILE_FRAMES = {
+    "nested 100,000 deep": '{"action": "quote", "payload": ' + DEEP + "}",
+    "unknown action, nested": '{"action": "other", "payload": ' + DEEP + "}",
+    "unpaired surrogate": '{"action": "quote", "payload": {"amount": ' + UNPAIRED + "}}",
+    "unknown action, unpaired surrogate": '{"action": "other", "payload": ' + UNPAIRED + "}",
+}
+
+
+@pytest.mark.parametrize("consumer", [Migrating, HandsBack, Decodes])
+@pytest.mark.parametrize("frame", list(HOSTILE_FRAMES.values()), ids=list(HOSTILE_FRAMES))
+async def test_text_python_decodes_but_chanx_cannot_take_is_ignored(
+    consumer: type[Any], frame: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """JSON nested deeper than Python's recursion limit, or whose strings hold half of a
+    surrogate pair, decodes as far as Channels' ``decode_json`` goes, but has no JSON
+    form for the engine: logged and ignored, like text that is not JSON, and the
+    connection stays."""
+    communicator = await connected(consumer)
+    with caplog.at_level(logging.WARNING, "chanx"):
+        await communicator.send_to(text_data=frame)
+        await communicator.send_json_to({"action": "ping"})
+        reply = await communicator.receive_json_from(TIMEOUT)
+    if reply != PONG:  # Migrating's own receive_json may answer an unknown action first
+        assert consumer is Migrating
+        assert reply["untyped"]["action"] == "other"
+        assert await communicator.receive_json_from(TIMEOUT) == PONG
+    else:
+        assert "ignored a frame" in caplog.text
+    assert "Traceback" not in caplog.text
+    await communicator.disconnect(timeout=TIMEOUT)
+
+
 async def test_without_receive_json_chanx_answers_every_frame() -> None:
     communicator = await connected(AsyncJsonWebsocketConsumer)
     await communicator.send_json_to({"action": "subscribe"})

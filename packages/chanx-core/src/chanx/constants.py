@@ -45,7 +45,8 @@ CLOSE_SLOW_CONSUMER: Final = 4429
 """The client fell too far behind: its outbox went over its bound (policy ``"close"``)."""
 
 CLOSE_SERVER_ERROR: Final = 4500
-"""A connect hook (``get_groups``, ``post_authentication``, ...) raised; logged."""
+"""A connect hook (``get_groups``, ``post_authentication``, ...) raised, or the server
+refused to send a group message or event reply to the client; logged."""
 
 CLOSE_LAYER_UNAVAILABLE: Final = 4503
 """The group layer's backing service (Redis, ...) cannot be reached."""

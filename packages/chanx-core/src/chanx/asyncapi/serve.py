@@ -8,6 +8,7 @@ On an ASGI router, each route is a :class:`DocsApp`.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -29,12 +30,19 @@ FORMATS: tuple[Format, ...] = ("html", "json", "yaml")
 FILE_NAMES: Mapping[Format, str] = {"json": "asyncapi.json", "yaml": "asyncapi.yaml", "html": ""}
 """Each rendering's path below the docs prefix (the page is the prefix itself)."""
 
-Rendered = MutableMapping[tuple[Format, str], tuple[bytes, str]]
+Rendered = MutableMapping[tuple[Format, str | None], tuple[bytes, str]]
 """What :meth:`DocsConfig.respond` keeps for one app: ``(format, server)`` -> ``(body,
 content type)``."""
 KEPT_RENDERINGS = 12
-"""At most this many renderings are kept per app: the server comes from the request's
-``Host`` header, which clients choose, so a flood of made-up hosts must not grow memory."""
+"""At most this many renderings are kept per app, the most recently used: the server
+comes from the request's ``Host`` header, which clients choose, so a flood of made-up
+hosts must neither grow memory nor keep the real host's rendering out for good."""
+
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
+"""``host[:port]`` as a ``Host`` header carries it: a name or IPv4 address, or an IPv6
+address in brackets."""
 
 
 @dataclass(frozen=True)
@@ -79,26 +87,42 @@ class DocsConfig:
         kind: Format,
         routes: Callable[[], Sequence[Route]],
         rendered: Rendered,
-        request_server: str,
+        request_server: str | None,
     ) -> tuple[bytes, str]:
         """:meth:`render` for a request, once per format and server: the result is kept
         in ``rendered`` (one mapping per app, kept by the adapter; at most
         :data:`KEPT_RENDERINGS`), and ``routes`` (the app's routes) is only called to
         render."""
         key = (kind, request_server)
-        found = rendered.get(key)
+        found = rendered.pop(key, None)  # put back last: the most recently used
         if found is None:
             found = self.render(kind, routes(), request_server)
-            if len(rendered) < KEPT_RENDERINGS:
-                rendered[key] = found
+            while len(rendered) >= KEPT_RENDERINGS:
+                rendered.pop(next(iter(rendered)), None)  # the least recently used
+        rendered[key] = found
         return found
 
 
-def websocket_server(http_scheme: str, host: str, root_path: str = "") -> str:
+def websocket_server(http_scheme: str, host: str, root_path: str = "") -> str | None:
     """The websocket URL of the server an HTTP request reached (``https`` -> ``wss``),
-    with the app's ``root_path`` (an app mounted under a prefix, or behind a proxy)."""
+    with the app's ``root_path`` (an app mounted under a prefix, or behind a proxy);
+    ``None`` when ``host`` (a ``Host`` header: the client's choice) is not a
+    ``host[:port]``."""
+    if not _HOST.fullmatch(host):
+        return None
     scheme = "wss" if http_scheme in ("https", "wss") else "ws"
     return f"{scheme}://{host}{root_path.rstrip('/')}"
+
+
+def request_server(scope: Scope) -> str | None:
+    """:func:`websocket_server` for the HTTP request of ``scope`` (ASGI): its ``Host``
+    header (the server's address without one), scheme and ``root_path``."""
+    headers = dict(scope.get("headers") or ())
+    host = headers.get(b"host", b"").decode("latin-1")
+    if not host and scope.get("server"):
+        address, port = scope["server"]
+        host = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    return websocket_server(scope.get("scheme", "http"), host, scope.get("root_path", ""))
 
 
 class DocsApp:
@@ -124,11 +148,7 @@ class DocsApp:
             await _respond(send, 405, b"", "text/plain", allow=b"GET, HEAD")
             return
         app = scope.get("app", self)
-        headers = dict(scope.get("headers") or ())
-        host = headers.get(b"host", b"").decode("latin-1")
-        if not host and scope.get("server"):
-            host = "{}:{}".format(*scope["server"])
-        server = websocket_server(scope.get("scheme", "http"), host, scope.get("root_path", ""))
+        server = request_server(scope)
         kept = self._rendered.setdefault(app, {})
         body, content_type = self.config.respond(self.kind, lambda: self.routes(app), kept, server)
         await _respond(send, 200, body, content_type, head=scope["method"] == "HEAD")

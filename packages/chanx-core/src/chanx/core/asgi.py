@@ -55,11 +55,11 @@ async def run_consumer(
     scope: Scope,
     receive: ASGIReceive,
     send: ASGISend,
-    gone: tuple[type[BaseException], ...] = (OSError,),
+    gone: tuple[type[BaseException], ...] = (),
 ) -> None:
     """Drive ``consumer`` over one ASGI websocket connection until it ends. ``gone``:
-    what ``send`` raises once the client has gone (frameworks that wrap ``send`` add
-    their own exceptions)."""
+    what ``send`` raises once the client has gone, besides what servers raise
+    (frameworks that wrap ``send`` add their own exceptions)."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -131,6 +132,14 @@ def envelope_from_wire(data: dict[str, Any]) -> Envelope:
     raise ValueError(f"not a chanx envelope: kind={kind!r}")
 
 
+def unguessable_name_part() -> str:
+    """The random part of a new channel name (96 bits, hex). A channel name is an
+    address any code can send events to; knowing one connection's (a client may learn
+    its own) must not give away the others', so layers never name connections by a
+    count alone."""
+    return secrets.token_hex(12)
+
+
 @runtime_checkable
 class Receiver(Protocol):
     """A connection as a layer sees it."""
@@ -158,7 +167,8 @@ class GroupLayer(Protocol):
         ``None`` when the layer can be driven from any loop."""
 
     async def add_receiver(self, receiver: Receiver) -> str:
-        """Register a connection; returns its channel name (the address for ``send_to``)."""
+        """Register a connection; returns its channel name (the address for ``send_to``),
+        which must not be guessable from another's (see :func:`unguessable_name_part`)."""
 
     async def remove_receiver(self, receiver: Receiver) -> None:
         """Forget a connection (after it has left its groups)."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 
 from chanx.core.groups import ANY_STRING, GroupNameRule
-from chanx.core.layer import Envelope, Receiver, deliver_all
+from chanx.core.layer import Envelope, Receiver, deliver_all, unguessable_name_part
 
 
 class InMemoryGroupLayer:
@@ -26,7 +25,6 @@ class InMemoryGroupLayer:
         self._receivers: dict[str, Receiver] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._prefix = f"memory.{os.getpid()}.{id(self):x}."
-        self._counter = itertools.count(1)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
@@ -34,7 +32,7 @@ class InMemoryGroupLayer:
 
     async def add_receiver(self, receiver: Receiver) -> str:
         self._loop = asyncio.get_running_loop()
-        name = f"{self._prefix}{next(self._counter)}"
+        name = f"{self._prefix}{unguessable_name_part()}"
         self._receivers[name] = receiver
         return name
 

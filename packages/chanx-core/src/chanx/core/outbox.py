@@ -106,6 +106,7 @@ class Outbox:
         "_describe",
         "_events",
         "_idle_waiter",
+        "_on_failure",
         "_on_overflow",
         "_run_event",
         "_send",
@@ -134,12 +135,14 @@ class Outbox:
         max_messages: int | None,
         max_bytes: int | None,
         overflow: OverflowPolicy,
+        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         check_limits(max_messages, max_bytes, overflow)
         self._send = send
         self._close = close
         self._run_event = run_event
         self._on_overflow = on_overflow
+        self._on_failure = on_failure
         self._describe = describe
         self.max_messages = max_messages
         self.max_bytes = max_bytes
@@ -474,11 +477,16 @@ class Outbox:
                 waiter.set_result(None)
 
     def _failed(self, exc: BaseException) -> None:
+        """A delivery's write failed: nothing more is written. A client that has gone is
+        a debug line; any other failure (the server refused the frame) goes to
+        ``on_failure``, which ends the connection (else it is logged)."""
+        self.stop()
         if isinstance(exc, ConnectionGone):
             logger.debug("%s is gone; delivery stopped", self._describe())
+        elif self._on_failure is not None:
+            self._on_failure(exc)
         else:
             logger.warning("writing to %s failed; delivery stopped", self._describe(), exc_info=exc)
-        self.stop()
 
     def _check_idle(self) -> None:
         if not self.idle:

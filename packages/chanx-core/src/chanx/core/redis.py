@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
 import uuid
@@ -53,6 +52,7 @@ from chanx.core.layer import (
     deliver_all,
     envelope_from_wire,
     envelope_to_wire,
+    unguessable_name_part,
 )
 
 logger = logging.getLogger("chanx.redis")
@@ -113,7 +113,6 @@ class RedisGroupLayer:
         self._process_channel_b = self._process_channel.encode()
         self._group_prefix = f"{prefix}:g:"
         self._group_prefix_b = self._group_prefix.encode()
-        self._counter = itertools.count(1)
 
         self._receivers: dict[str, Receiver] = {}
         self._groups: dict[str, dict[str, Receiver]] = {}
@@ -237,7 +236,7 @@ class RedisGroupLayer:
                 f"{self!r} is not started: run the app's lifespan (servers do; in tests "
                 "use chanx.testing.lifespan(app)), or `async with layer:`"
             )
-        name = f"{self._process_channel}!{next(self._counter)}"
+        name = f"{self._process_channel}!{unguessable_name_part()}"
         self._receivers[name] = receiver
         return name
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Protocol
 
 from chanx.core.types import ASGISend
@@ -14,39 +15,70 @@ class ConnectionGone(Exception):
 
 class Transport(Protocol):
     """How the engine talks to one client connection. A send to a client that has gone
-    raises :class:`ConnectionGone`."""
+    raises :class:`ConnectionGone`.
+
+    ``accept`` may hold the handshake's answer back until the first frame or the close
+    goes out, or :meth:`answer_handshake` is called: the engine calls it once the
+    connection is authenticated and in its groups, so that a client told its connection
+    is open is in its groups already (a transport that answers in ``accept`` does
+    nothing there)."""
 
     async def accept(self, subprotocol: str | None = None) -> None: ...
+
+    async def answer_handshake(self) -> None: ...
 
     async def send_text(self, text: str) -> None: ...
 
     async def close(self, code: int = 1000, reason: str = "") -> None: ...
 
 
+def server_gone_errors() -> tuple[type[BaseException], ...]:
+    """What an ASGI server's ``send`` raises once the client has gone: an ``OSError``, as
+    the ASGI spec asks (uvicorn, hypercorn), and, when daphne serves the app, autobahn's
+    ``Disconnected`` (a ``RuntimeError``, raised from the moment the client's close frame
+    is read until the socket is gone)."""
+    autobahn = sys.modules.get("autobahn.exception")  # imported by daphne when it serves
+    disconnected = getattr(autobahn, "Disconnected", None)
+    return (OSError,) if disconnected is None else (OSError, disconnected)
+
+
 class ASGITransport:
     """A transport over an ASGI ``send`` callable.
 
-    ASGI servers raise an ``OSError`` when sending to a closed connection; adapters whose
-    framework wraps ``send`` name their own exceptions in ``gone``.
+    ``accept`` holds the ``websocket.accept`` message until the first frame or the close
+    goes out, or :meth:`answer_handshake` is called. A send to a client that has gone
+    (:func:`server_gone_errors`) raises :class:`ConnectionGone`; adapters whose framework
+    wraps ``send`` name their own exceptions for it in ``gone``.
     """
 
-    __slots__ = ("_gone", "_send")
+    __slots__ = ("_gone", "_handshake", "_send")
 
-    def __init__(self, send: ASGISend, gone: tuple[type[BaseException], ...] = (OSError,)) -> None:
+    def __init__(self, send: ASGISend, gone: tuple[type[BaseException], ...] = ()) -> None:
         self._send = send
-        self._gone = gone
+        self._gone = (*server_gone_errors(), *gone)
+        self._handshake: dict[str, Any] | None = None
 
     async def accept(self, subprotocol: str | None = None) -> None:
         message: dict[str, Any] = {"type": "websocket.accept"}
         if subprotocol is not None:
             message["subprotocol"] = subprotocol
-        await self._send(message)
+        self._handshake = message
+
+    async def answer_handshake(self) -> None:
+        """Send the accept now if it is still held back."""
+        handshake, self._handshake = self._handshake, None
+        if handshake is not None:
+            await self._send(handshake)
 
     async def send_text(self, text: str) -> None:
         try:
+            if self._handshake is not None:
+                await self.answer_handshake()
             await self._send({"type": "websocket.send", "text": text})
         except self._gone as exc:
             raise ConnectionGone from exc
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
+        if self._handshake is not None:
+            await self.answer_handshake()  # so the client sees the code
         await self._send({"type": "websocket.close", "code": code, "reason": reason})

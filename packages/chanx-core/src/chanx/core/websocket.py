@@ -50,6 +50,7 @@ from chanx.core.layer import outages as layer_outages
 from chanx.core.observe import current_observer
 from chanx.core.origins import REFUSED_CLOSE_CODE, OriginPolicy, log_refusal, origin_refusal
 from chanx.core.outbox import Outbox, OverflowPolicy, check_limits
+from chanx.core.refusals import RefusalLog
 from chanx.core.sync import call_sync
 from chanx.core.transport import ConnectionGone, Transport
 from chanx.core.validation import public_errors
@@ -167,7 +168,8 @@ class AsyncJsonWebsocketConsumer:
         # Handlers take turns on one connection; only event handlers can run beside a
         # message handler, so consumers without them need no lock.
         self._lock = asyncio.Lock() if self.event_handlers.by_action else None
-        self._slow_close: asyncio.Task[None] | None = None
+        self._ending: asyncio.Task[None] | None = None
+        self._refusals: RefusalLog | None = None
         self._connected = False
         self._registered = False
 
@@ -252,6 +254,7 @@ class AsyncJsonWebsocketConsumer:
                 transport.close,
                 run_event=self._handle_queued_event,
                 on_overflow=self._slow_consumer,
+                on_failure=self._write_failed,
                 describe=self._describe,
                 max_messages=self.outbox_max_messages,
                 max_bytes=self.outbox_max_bytes,
@@ -431,6 +434,7 @@ class AsyncJsonWebsocketConsumer:
                 await self.join_group(group)
             if result is not None:
                 await self._send_authentication(result)
+            await self.transport.answer_handshake()  # in its groups: the client may know
             await self.post_authentication()
             return True
         except InvalidGroupName as exc:
@@ -467,7 +471,8 @@ class AsyncJsonWebsocketConsumer:
         limit = self.max_message_size
         # A character is 1 to 4 UTF-8 bytes: encode only when the length alone can't tell.
         if len(text) * 4 > limit and (len(text) > limit or _utf8_size(text) > limit):
-            logger.warning(
+            self._refused(
+                "frame over max_message_size",
                 "frame of %d characters over max_message_size=%d refused",
                 len(text),
                 self.max_message_size,
@@ -495,7 +500,7 @@ class AsyncJsonWebsocketConsumer:
         """Binary frames are refused with an ``error``: chanx speaks JSON text frames."""
         if not self._connected:
             return
-        logger.warning("binary frame of %d bytes refused", len(data))
+        self._refused("binary frame", "binary frame of %d bytes refused", len(data))
         await self._refuse("Binary frames are not supported; send JSON text frames", "binary_frame")
 
     async def deliver(self, envelope: Envelope) -> None:
@@ -536,6 +541,10 @@ class AsyncJsonWebsocketConsumer:
             if was_connected:
                 await self.on_disconnect(code)
         finally:
+            refusals, self._refusals = self._refusals, None
+            summary = refusals.summary(self._describe()) if refusals is not None else None
+            if summary is not None:
+                logger.warning("%s", summary)
             observer = current_observer.get()
             if observer is not None:
                 observer.consumer_finished(self)
@@ -602,28 +611,45 @@ class AsyncJsonWebsocketConsumer:
 
     def _slow_consumer(self, bound: str) -> None:
         """The outbox went over ``bound`` (policy ``"close"``) and has stopped: close the
-        connection and run the disconnect path, without waiting on the client.
+        connection with 4429 and run the disconnect path (:meth:`_end_now`)."""
+        if self._ending is None:
+            logger.warning(
+                "%s is not reading fast enough: outbox over %s; closing it with %d",
+                self._describe(),
+                bound,
+                CLOSE_SLOW_CONSUMER,
+            )
+            self._end_now(CLOSE_SLOW_CONSUMER)
+
+    def _write_failed(self, exc: BaseException) -> None:
+        """A delivery's write failed, the client being still there (the server refused
+        the frame: daphne refuses frames over its size limit), and the outbox has
+        stopped: rather than leave the client open and deaf, close the connection with
+        4500 and run the disconnect path (:meth:`_end_now`)."""
+        if self._ending is None:
+            logger.error(
+                "writing to %s failed (%s: %s); closing it with %d",
+                self._describe(),
+                type(exc).__name__,
+                exc,
+                CLOSE_SERVER_ERROR,
+            )
+            self._end_now(CLOSE_SERVER_ERROR)
+
+    def _end_now(self, code: int) -> None:
+        """Close with ``code`` and run the disconnect path, without waiting on the client.
 
         The close frame goes after what the client has not read yet: while its socket
         stays full the close waits (nobody waits for it), until the client reads or the
         server drops the connection. A handler still running goes on to its end, its
         sends discarded; the client's frames are ignored until the server reports the
         end of the connection."""
-        if self._slow_close is not None:
-            return
-        logger.warning(
-            "%s is not reading fast enough: outbox over %s; closing it with %d",
-            self._describe(),
-            bound,
-            CLOSE_SLOW_CONSUMER,
-        )
-        what = f"closing {self._describe()} as slow"
-        run_detached(self.transport.close(CLOSE_SLOW_CONSUMER), what)
-        self._slow_close = asyncio.get_running_loop().create_task(self._end_slow_consumer())
+        run_detached(self.transport.close(code), f"closing {self._describe()} with {code}")
+        self._ending = asyncio.get_running_loop().create_task(self._end_disconnect(code))
 
-    async def _end_slow_consumer(self) -> None:
+    async def _end_disconnect(self, code: int) -> None:
         try:
-            await self.handle_disconnect(CLOSE_SLOW_CONSUMER)
+            await self.handle_disconnect(code)
         except Exception:
             logger.exception("disconnecting %s failed", self._describe())
 
@@ -678,7 +704,9 @@ class AsyncJsonWebsocketConsumer:
                 await self._refuse("Unknown action", "unknown_action", loc=["action"])
                 return
         if reason is not None:
-            logger.warning("ignored a frame that is not a chanx message: %s", reason)
+            self._refused(
+                "not a chanx message", "ignored a frame that is not a chanx message: %s", reason
+            )
             return
         # The first item of each location is the action: known, since it was routed.
         details = public_errors(errors, self.message_handlers.declared_names(), skip=1)
@@ -701,7 +729,17 @@ class AsyncJsonWebsocketConsumer:
             hint += (
                 f"; the actions it handles: {', '.join(sorted(self.message_handlers.by_action))}"
             )
-        logger.warning("%s refused unknown action %s%s", name, for_log(action), hint)
+        self._refused(
+            "unknown action", "%s refused unknown action %s%s", name, for_log(action), hint
+        )
+
+    def _refused(self, kind: str, message: str, *args: Any) -> None:
+        """Log a refused frame of ``kind``: the first of each kind per connection is a
+        warning, the rest are summed up when it ends (:class:`RefusalLog`)."""
+        refusals = self._refusals
+        if refusals is None:
+            refusals = self._refusals = RefusalLog()
+        refusals.note(logger, kind, message, *args)
 
     async def _refuse(self, detail: str, kind: str, loc: list[str | int] | None = None) -> None:
         await self.send_message(_error(detail, kind, loc))

@@ -68,20 +68,19 @@ class ChannelsTransport(ASGITransport):
 
     The handshake answers with the subprotocol and headers the consumer's
     ``accept(subprotocol, headers)`` asked for, and only when the first frame goes out or
-    the connection sequence is over: a client that sees its connection accepted is in its
+    the connection is in its groups: a client that sees its connection accepted is in its
     groups already, as with Channels (which joins before accepting). Once the connection
     is closed (by the engine or by ``close()``), frames are dropped instead of reaching a
     server that would refuse them.
     """
 
-    __slots__ = ("_handshake", "closed", "headers", "subprotocol")
+    __slots__ = ("closed", "headers", "subprotocol")
 
     def __init__(self, send: ASGISend) -> None:
         super().__init__(send)
         self.subprotocol: str | None = None
         self.headers: Iterable[Any] | None = None
         self.closed = False
-        self._handshake: dict[str, Any] | None = None
 
     async def accept(self, subprotocol: str | None = None) -> None:
         message: dict[str, Any] = {
@@ -91,12 +90,6 @@ class ChannelsTransport(ASGITransport):
         if self.headers:
             message["headers"] = list(self.headers)
         self._handshake = message
-
-    async def answer_handshake(self) -> None:
-        """Send the accepted handshake now if it is still held back."""
-        handshake, self._handshake = self._handshake, None
-        if handshake is not None:
-            await self._send(handshake)
 
     async def send_text(self, text: str) -> None:
         if self._handshake is not None:
@@ -436,7 +429,9 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
         takes when a subclass overrides it. This default hands ``content`` to chanx's
         engine: an unknown action gets an ``error`` reply, a frame that is not a chanx
         message is logged and ignored."""
-        await self.handle_text(to_json(content).decode())
+        text = self._engine_text(content)
+        if text is not None:
+            await self.handle_text(text)
 
     async def _receive_decoded(self, text: str) -> None:
         limit = self.max_message_size
@@ -445,14 +440,38 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
             return
         try:
             content = await self.decode_json(text)
-        except ValueError as exc:
-            logger.warning("ignored a frame decode_json() refused (%s)", type(exc).__name__)
+        except (ValueError, RecursionError) as exc:  # json.loads on deep nesting: RecursionError
+            self._refused(
+                "not a chanx message",
+                "ignored a frame decode_json() refused (%s)",
+                type(exc).__name__,
+            )
             return
         action = content.get("action") if isinstance(content, dict) else None
         if isinstance(action, str) and action in self.message_handlers.by_action:
-            await self.handle_text(to_json(content).decode() if self._decodes_itself else text)
+            if self._decodes_itself:
+                reencoded = self._engine_text(content)
+                if reencoded is None:
+                    return
+                text = reencoded
+            await self.handle_text(text)
         else:
             await self.receive_json(content)
+
+    def _engine_text(self, content: Any) -> str | None:
+        """``content`` (what ``decode_json`` returned) as JSON text for the engine;
+        ``None``, logged, when it has none (a string holding half of a surrogate pair,
+        nesting deeper than the serializer goes): like text that is not JSON, such a
+        frame is ignored."""
+        try:
+            return to_json(content).decode()
+        except (ValueError, RecursionError) as exc:
+            self._refused(
+                "not a chanx message",
+                "ignored a frame that has no JSON form (%s)",
+                type(exc).__name__,
+            )
+            return None
 
     # ------------------------------------------------------------------ disconnecting
 

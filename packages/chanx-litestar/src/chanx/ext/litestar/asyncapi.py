@@ -27,7 +27,7 @@ from litestar.routes import WebSocketRoute
 
 from chanx.asyncapi.document import Route
 from chanx.asyncapi.page import DEFAULT_ASSETS, PageAssets
-from chanx.asyncapi.serve import FILE_NAMES, FORMATS, DocsConfig, Format, Rendered, websocket_server
+from chanx.asyncapi.serve import FILE_NAMES, FORMATS, DocsConfig, Format, Rendered, request_server
 from chanx.core.auth import SecurityScheme
 from chanx.ext.litestar.routing import ConsumerRouteHandler
 
@@ -120,9 +120,9 @@ def asyncapi_docs(
 
         @get(url, include_in_schema=False, name=f"asyncapi_{kind}", sync_to_thread=False)
         def serve(request: Request[Any, Any, Any]) -> Response[bytes]:
-            app, url = request.app, request.url
-            root = str(request.scope.get("root_path", ""))
-            server = websocket_server(url.scheme, url.netloc, root)
+            app = request.app
+            # From the scope: request.url raises on a malformed Host header.
+            server = request_server(request.scope)  # type: ignore[arg-type]
             kept: Rendered | None = app.state.get(state_key)
             if kept is None:
                 kept = app.state[state_key] = {}

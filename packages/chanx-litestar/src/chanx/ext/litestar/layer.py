@@ -47,6 +47,7 @@ from chanx.core.layer import (
     deliver_all,
     envelope_from_wire,
     envelope_to_wire,
+    unguessable_name_part,
 )
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 
@@ -124,7 +125,6 @@ class ChannelsPluginLayer:
         self._running = False
         self._receivers: dict[str, Receiver] = {}
         self._groups: dict[str, _Group] = {}
-        self._names = itertools.count(1)
         self._seq = itertools.count(1)
         self._inbox_subscriber: Subscriber | None = None
         self._inbox_reader: asyncio.Task[None] | None = None
@@ -226,7 +226,7 @@ class ChannelsPluginLayer:
         """Register a connection of this process; its channel name names this process's
         inbox, so that ``send_to`` from any process reaches it."""
         self._check_running()
-        name = f"{self._inbox}!{next(self._names)}"
+        name = f"{self._inbox}!{unguessable_name_part()}"
         self._receivers[name] = receiver
         return name
 
