@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -43,6 +44,7 @@ from tests.litestar.backends import (
 
 
 class TwoAppsDriver(Driver):
+    settles = False  # messages cross a real backend
     """Two apps sharing one backend; communicators alternate A, B, A, ..."""
 
     echo = EchoConsumer
@@ -67,11 +69,11 @@ class TwoAppsDriver(Driver):
             yield
 
     def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
+        self, path: str, headers: Mapping[str, str] | None = None, **options: Any
     ) -> WebsocketCommunicator:
         app = self.apps[self._next % 2]
         self._next += 1
-        return WebsocketCommunicator(app, path, headers=headers)
+        return WebsocketCommunicator(app, path, headers=headers, **options)
 
     async def broadcast_event(self, event: BaseMessage, groups: list[str]) -> None:
         with bind_layer(self.apps[1]):

@@ -36,6 +36,7 @@ ADAPTERS = [ASGI, FASTAPI, LITESTAR, STARLETTE]
 
 
 class TwoAppsOnRedis(Driver):
+    settles = False  # messages cross a real backend
     """Two apps of one adapter, each with its own Redis layer on one prefix."""
 
     def __init__(self, adapter: Driver, url: str, prefix: str) -> None:
@@ -61,11 +62,11 @@ class TwoAppsOnRedis(Driver):
             yield
 
     def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
+        self, path: str, headers: Mapping[str, str] | None = None, **options: Any
     ) -> WebsocketCommunicator:
         app = self.apps[self.opened % 2]
         self.opened += 1
-        return WebsocketCommunicator(app, path, headers=headers)
+        return WebsocketCommunicator(app, path, headers=headers, **options)
 
     async def broadcast_event(self, event: BaseMessage, groups: list[str]) -> None:
         with bind_layer(self.layers[0]):

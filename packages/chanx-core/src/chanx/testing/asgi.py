@@ -44,6 +44,8 @@ class WebsocketCommunicator(BaseCommunicator):
     ``AuthCredentials``, Litestar's ``connection.auth``).
     """
 
+    _immediate = True
+
     def __init__(
         self,
         application: ASGIApp,

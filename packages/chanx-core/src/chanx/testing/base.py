@@ -161,6 +161,18 @@ class BaseCommunicator(ABC):
     async def _close(self, code: int, timeout: float) -> None:
         """Close from the client side and wait until the server has handled it."""
 
+    _immediate = False
+    """Whether a frame the server sent is readable at once (in-process drivers): then a
+    consumer that finished connecting without an ``authentication`` message surely
+    sent none."""
+
+    @property
+    def channel_name(self) -> str | None:
+        """The channel name of the server-side connection, when it can be known (the
+        communicator follows the consumer, or the server tells)."""
+        consumer = self.tracker.consumer if self.tracker is not None else None
+        return getattr(consumer, "channel_name", None)
+
     def _pending(self) -> Pending:
         """What is still going on at this driver's end, for :meth:`settle`: ``None``
         (idle), an awaitable done when that may have changed, or
@@ -198,7 +210,6 @@ class BaseCommunicator(ABC):
                     f"the consumer did not finish connecting within {timeout}s"
                 ) from None
             self._take_available()
-            self._authentication = self._pop_authentication()
         return True, detail
 
     async def disconnect(self, code: int = 1000, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -518,12 +529,19 @@ class BaseCommunicator(ABC):
         self._check_opened("authentication message")
         if self._authentication is None:
             self._take_available()
-            self._authentication = self._pop_authentication()
         if self._authentication is None:
             consumer = self.tracker.consumer if self.tracker else None
-            if consumer is not None and self.tracker is not None and self.tracker.ready.is_set():
+            ready = (
+                consumer is not None and self.tracker is not None and self.tracker.ready.is_set()
+            )
+            if ready and self._immediate:
                 raise CommunicatorError(_why_no_authentication(consumer))
-            self._authentication = await self._read_authentication(timeout)
+            try:
+                self._authentication = await self._read_authentication(timeout)
+            except ReceiveTimeout as exc:
+                if ready:
+                    raise ReceiveTimeout(f"{exc}; {_why_no_authentication(consumer)}") from None
+                raise
         return self._authentication
 
     async def assert_authenticated_status_ok(self, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -574,11 +592,37 @@ class BaseCommunicator(ABC):
         return self.consumer
 
     async def _receive(self, timeout: float) -> Frame:
-        return self._checked(await self._read(timeout))
+        """The next frame, checked; the connection's ``authentication`` message is kept
+        aside for :meth:`wait_for_auth` instead."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            frame = self._checked(await self._read(max(deadline - loop.time(), 0.0)))
+            if not self._set_aside(frame):
+                return frame
 
     def _receive_nowait(self) -> Frame | None:
-        frame = self._read_nowait()
-        return None if frame is None else self._checked(frame)
+        while True:
+            frame = self._read_nowait()
+            if frame is None:
+                return None
+            frame = self._checked(frame)
+            if not self._set_aside(frame):
+                return frame
+
+    def _set_aside(self, frame: Frame) -> bool:
+        """Keep the first ``authentication`` message for :meth:`wait_for_auth`."""
+        if (
+            self._authentication is not None
+            or not isinstance(frame, str)
+            or f'"{AUTHENTICATION_ACTION}"' not in frame
+        ):
+            return False
+        data = _decoded(frame)
+        if not isinstance(data, dict) or data.get("action") != AUTHENTICATION_ACTION:
+            return False
+        self._authentication = AuthenticationMessage.model_validate(data)
+        return True
 
     def _checked(self, frame: Frame) -> Frame:
         consumer = self._contract_consumer(received=True)
@@ -722,37 +766,30 @@ class BaseCommunicator(ABC):
                 f"{self._refusal}: nothing can arrive (waited for {waiting_for})", self.close_code
             )
 
-    def _pop_authentication(self) -> AuthenticationMessage | None:
-        for index, frame in enumerate(self._frames):
-            if isinstance(frame, str) and f'"{AUTHENTICATION_ACTION}"' in frame:
-                data = _decode(frame)
-                if isinstance(data, dict) and data.get("action") == AUTHENTICATION_ACTION:
-                    del self._frames[index]
-                    return AuthenticationMessage.model_validate(data)
-        return None
-
     async def _read_authentication(self, timeout: float) -> AuthenticationMessage:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
+        while self._authentication is None:
+            if any(isinstance(f, Closed) for f in self._frames):
+                raise ConnectionClosed(
+                    f"the server closed the connection (code {self.close_code}) before "
+                    "sending an authentication message",
+                    self.close_code,
+                )
             try:
-                frame = await self._receive(max(deadline - loop.time(), 0.0))
+                frame = self._checked(await self._read(max(deadline - loop.time(), 0.0)))
             except asyncio.TimeoutError:
                 raise ReceiveTimeout(
                     f"no authentication message within {timeout}s; received "
                     f"{_describe([_decoded(f) for f in self._frames if _is_message(f)])}"
                 ) from None
+            if self._set_aside(frame):
+                break
             self._frames.append(frame)
             if isinstance(frame, Closed):
                 self._note_closed(frame)
-                raise ConnectionClosed(
-                    f"the server closed the connection (code {frame.code}) before "
-                    "sending an authentication message",
-                    frame.code,
-                )
-            auth = self._pop_authentication()
-            if auth is not None:
-                return auth
+        assert self._authentication is not None
+        return self._authentication
 
 
 def _decode(frame: str | bytes) -> Any:

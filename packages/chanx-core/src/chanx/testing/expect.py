@@ -78,6 +78,14 @@ class Expectation(Generic[M]):
                 return None, f"{name}={actual!r}, not {wanted!r}"
         return message, None
 
+    def match_message(self, message: BaseMessage) -> bool:
+        """Whether ``message`` (a message object, not a frame) is what is expected."""
+        if not isinstance(message, self.model):
+            return False
+        if self.instance is not None:
+            return bool(message == self.instance)
+        return all(_field(message, name) == wanted for name, wanted in self.fields.items())
+
     def describe(self) -> str:
         """The expectation as the test wrote it."""
         if self.instance is not None:
