@@ -1,6 +1,7 @@
 """One ``driver`` fixture, parametrized over every adapter's driver, in-process and over
 real sockets (live-server mode). A scenario that cannot run over real sockets says why
-with ``@pytest.mark.in_process(reason)``; its live runs are deselected (and counted as
+with ``@pytest.mark.in_process(reason)``, one that needs the server in the test's process
+with ``@pytest.mark.same_process(reason)``; those runs are deselected (and counted as
 such in pytest's summary)."""
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         driver = callspec.params.get("driver") if callspec is not None else None
         live = getattr(driver, "live", False)
-        (dropped if live and item.get_closest_marker("in_process") else kept).append(item)
+        elsewhere = not getattr(driver, "server_here", True)
+        cannot = (live and item.get_closest_marker("in_process")) or (
+            elsewhere and item.get_closest_marker("same_process")
+        )
+        (dropped if cannot else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -20,7 +20,7 @@ async def test_a_failing_connect_hook_closes_4500_and_logs_the_traceback(
         assert (await comm.connect())[0] is True
         await comm.receive_nothing()
     assert comm.close_code == CLOSE_SERVER_ERROR
-    if driver.logs_here:
+    if driver.server_here:
         [record] = caplog.records
         assert record.getMessage() == "BrokenConsumer: connect failed (close 4500)"
         assert record.exc_info is not None

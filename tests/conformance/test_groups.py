@@ -122,7 +122,7 @@ async def test_a_group_name_from_the_url_works_or_is_refused_by_the_layer_rule(
                 assert (await comm.connect())[0], room
                 await comm.receive_nothing()
             assert comm.close_code == CLOSE_INVALID_GROUP, room
-            if driver.logs_here:
+            if driver.server_here:
                 [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
                 assert for_log(group) in record.getMessage()
                 assert driver.group_rule.description in record.getMessage()

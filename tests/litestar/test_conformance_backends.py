@@ -33,6 +33,11 @@ from tests.conformance.test_auth import (  # noqa: F401
 )
 from tests.conformance.test_events import *  # noqa: F403
 from tests.conformance.test_groups import *  # noqa: F403
+from tests.conformance.test_settle import (  # noqa: F401
+    test_settle_follows_a_broadcast_to_every_member,
+    test_settle_follows_events_to_every_member,
+    test_where_it_cannot_be_proven_settle_waits_out_its_timeout,
+)
 from tests.conformance.test_slow_reader import *  # noqa: F403
 from tests.litestar.backends import (
     POSTGRES_BACKENDS,

@@ -21,6 +21,7 @@ from tests.conformance.drivers.fastapi import DRIVER as FASTAPI
 from tests.conformance.drivers.litestar import DRIVER as LITESTAR
 from tests.conformance.drivers.starlette import DRIVER as STARLETTE
 from tests.conformance.test_aliases import *  # noqa: F403
+from tests.conformance.test_as_user import *  # noqa: F403
 from tests.conformance.test_auth import *  # noqa: F403
 from tests.conformance.test_bad_input import *  # noqa: F403
 from tests.conformance.test_close_codes import *  # noqa: F403
@@ -28,6 +29,7 @@ from tests.conformance.test_events import *  # noqa: F403
 from tests.conformance.test_groups import *  # noqa: F403
 from tests.conformance.test_messages import *  # noqa: F403
 from tests.conformance.test_origins import *  # noqa: F403
+from tests.conformance.test_settle import *  # noqa: F403
 from tests.conformance.test_slow_reader import *  # noqa: F403
 
 pytestmark = pytest.mark.redis

@@ -35,8 +35,9 @@ class Driver(ABC):
     settles: bool = True
     """``settle()`` can prove the application idle: in-process, and no layer that
     carries messages between processes."""
-    logs_here: bool = True
-    """The server logs in this process (scenarios check its log records)."""
+    server_here: bool = True
+    """The server runs in the test's process (scenarios may check its log records, or
+    patch its consumer classes)."""
     group_rule: GroupNameRule = ANY_STRING
     """The group-name rule of the driver's layer (what it must accept and refuse)."""
     echo: type[AsyncJsonWebsocketConsumer]

@@ -29,7 +29,7 @@ LAYER = {
 class ChannelsLiveDriver(ChannelsDriver):
     live = True
     settles = False
-    logs_here = False  # daphne's process logs (its output is in server.output)
+    server_here = False  # daphne runs in a process of its own
     refused_handshake = 403
 
     def __init__(self) -> None:

@@ -678,12 +678,14 @@ class BaseCommunicator(ABC):
     async def _quiet(self, timeout: float, stop: Callable[[Frame], bool] | None = None) -> bool:
         """:meth:`settle`; where idleness cannot be proven, read frames for ``timeout``
         (stopping early at one ``stop`` accepts) and return ``False``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         outcome = await quiescence.settle(timeout)
         self._take_available()
         if outcome != "unprovable":
             return outcome is True
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        if stop is not None and any(stop(f) for f in self._frames):
+            return False
         while not any(isinstance(f, Closed) for f in self._frames):
             try:
                 frame = await self._receive(max(deadline - loop.time(), 0.0))
