@@ -54,7 +54,7 @@ async def test_a_receive_timeout_is_an_asyncio_timeout(driver: Driver) -> None:
 async def test_receive_nothing_raises_naming_what_came(driver: Driver) -> None:
     async with driver.communicator(ECHO_PATH) as comm:
         await comm.send_json_to(PING)
-        with pytest.raises(CommunicatorError, match='expected nothing, received .*"pong"'):
+        with pytest.raises(CommunicatorError, match=r'expected nothing, received .*"pong"'):
             await comm.receive_nothing(timeout=5)
 
 

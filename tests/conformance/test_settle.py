@@ -135,7 +135,7 @@ async def test_receive_nothing_returns_once_settled_not_after_its_timeout(
 async def test_receive_nothing_fails_on_a_reply_still_being_made(driver: Driver) -> None:
     async with driver.communicator(ECHO_PATH) as comm:
         await comm.send_message(WaitMessage(payload=0.05))
-        with pytest.raises(CommunicatorError, match="expected nothing, received .*waited"):
+        with pytest.raises(CommunicatorError, match=r"expected nothing, received .*waited"):
             await comm.receive_nothing(timeout=PROVEN if driver.settles else 5.0)
 
 
@@ -144,7 +144,7 @@ async def test_receive_nothing_fails_on_an_event_still_being_handled(driver: Dri
     async with driver.communicator(path) as comm:
         event = DelayedNoticeEvent(payload=Delayed(text="late", delay=0.05))
         await driver.broadcast_event(event, ["room_late_event"])
-        with pytest.raises(CommunicatorError, match="expected nothing, received .*late"):
+        with pytest.raises(CommunicatorError, match=r"expected nothing, received .*late"):
             await comm.receive_nothing(timeout=PROVEN if driver.settles else 5.0)
 
 

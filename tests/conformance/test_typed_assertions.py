@@ -86,7 +86,7 @@ async def test_assert_receives_failure_lists_what_arrived_typed(driver: Driver) 
 async def test_assert_receives_says_when_the_server_closed(driver: Driver) -> None:
     comm = driver.communicator(AUTH_PATH)  # no token: refused with 4401
     await comm.connect()
-    with pytest.raises(ConnectionClosed, match="closed the connection .*4401.* WhoAmIReply"):
+    with pytest.raises(ConnectionClosed, match=r"closed the connection .*4401.* WhoAmIReply"):
         await comm.assert_receives(WhoAmIReply, timeout=5)
     await comm.disconnect()
 
