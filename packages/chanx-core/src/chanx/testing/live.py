@@ -185,7 +185,10 @@ class LiveCommunicator(BaseCommunicator):
             if self._arrived is None:
                 self._arrived = loop.create_future()
             await asyncio.wait_for(asyncio.shield(self._arrived), max(deadline - loop.time(), 0))
-        return self._inbox.popleft()
+        frame = self._inbox.popleft()
+        if isinstance(frame, Closed):
+            self._raise_app_error()  # the connection ended because the app failed
+        return frame
 
     def _read_nowait(self) -> Frame | None:
         return self._inbox.popleft() if self._inbox else None
