@@ -374,20 +374,21 @@ async def test_a_live_server_follows_the_consumer_and_connects_as_a_user() -> No
         seen.append(scope)
         await Guarded.as_asgi()(scope, receive, send)
 
-    async with UvicornLiveServer(app) as server:
-        async with server.communicator("/ws", user="dave") as comm:
-            assert comm.consumer is Guarded  # followed, not given
-            assert comm.channel_name is not None
-            assert (await comm.wait_for_auth()).payload.data == {"as": "dave"}
-            await comm.send_message(WhoMessage())
-            assert (await comm.assert_receives(WhoReply)).payload == "dave"
+    server = UvicornLiveServer(app)
+    async with server, server.communicator("/ws", user="dave") as comm:
+        assert comm.consumer is Guarded  # followed, not given
+        assert comm.channel_name is not None
+        assert (await comm.wait_for_auth()).payload.data == {"as": "dave"}
+        await comm.send_message(WhoMessage())
+        assert (await comm.assert_receives(WhoReply)).payload == "dave"
     [scope] = seen
     assert all(not name.startswith(b"x-chanx") for name, _ in scope["headers"])
 
 
 async def test_a_communicator_by_hand_to_any_server() -> None:
     async with UvicornLiveServer(Open.as_asgi()) as server:
-        async with LiveCommunicator(server.url + "/ws", consumer=Open) as comm:
+        comm = LiveCommunicator(server.url + "/ws", consumer=Open)
+        async with comm:
             await comm.send_message(WhoMessage())
             assert (await comm.assert_receives(WhoReply)).payload is None
             assert comm.channel_name is None  # nobody told it

@@ -126,6 +126,8 @@ class BaseCommunicator(ABC):
         self.check_contract = default_enabled()
         self._off_contract: str | None = None
         self.connected = False
+        self.disconnected = False
+        """Whether the test closed the connection (``disconnect()``)."""
         self.close_code: int | None = None
         self.subprotocol: str | None = None
         self.tracker: ConsumerTracker | None = None
@@ -215,6 +217,7 @@ class BaseCommunicator(ABC):
     async def disconnect(self, code: int = 1000, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Close from the client side; returns once the server has handled the close."""
         self.connected = False
+        self.disconnected = True
         try:
             await self._close(code, timeout)
         finally:

@@ -70,12 +70,14 @@ HeaderItems = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 
 class LiveCommunicator(BaseCommunicator):
-    """The communicator over a real socket to ``url`` (``ws://host:port/path``).
+    """The communicator over a real socket to ``url`` (``ws://host:port/path``, or a
+    path on ``server``).
 
-    Made by a live server's :meth:`~UvicornLiveServer.communicator` (which lets it
-    follow the server-side consumer and connect as ``user``), or by hand for any server
-    (then give ``consumer=`` for typed parsing and contract checks). ``settle()`` cannot
-    be proven here: it waits out its timeout (see :mod:`chanx.testing.live`).
+    Made by a live server's :meth:`~LiveServer.communicator` (which lets it follow the
+    server-side consumer and connect as ``user``; the server starts, if need be, when it
+    connects), or by hand for any server (then give ``consumer=`` for typed parsing and
+    contract checks). ``settle()`` cannot be proven here: it waits out its timeout (see
+    :mod:`chanx.testing.live`).
     """
 
     def __init__(
@@ -123,6 +125,9 @@ class LiveCommunicator(BaseCommunicator):
             raise RuntimeError("this communicator has already connected once")
         headers = list(self.headers)
         if self.server is not None:
+            await self.server.ready()
+            if not self.url.startswith(("ws://", "wss://")):
+                self.url = self.server.url + self.url
             headers += self.server.connection_headers(self)
         try:
             self.socket = await connect(
@@ -238,7 +243,7 @@ class LiveServer:
         """A communicator to ``path`` on this server (the in-process communicator's
         arguments)."""
         return LiveCommunicator(
-            self.url + path,
+            path,
             headers,
             subprotocols,
             consumer=consumer,
@@ -246,6 +251,9 @@ class LiveServer:
             auth=auth,
             server=self,
         )
+
+    async def ready(self) -> None:
+        """Start the server unless it runs."""
 
     def connection_headers(self, communicator: LiveCommunicator) -> list[tuple[str, str]]:
         """Headers that tell this server about ``communicator`` (its user, ...)."""
@@ -283,6 +291,10 @@ class UvicornLiveServer(LiveServer):
         self._connections: dict[str, LiveCommunicator] = {}
         self._server: Any = None
         self._socket: socket.socket | None = None
+
+    async def ready(self) -> None:
+        if self._server is None:
+            await self.start()
 
     async def start(self) -> None:
         """Listen (and run the app's startup, with ``lifespan=True``)."""
@@ -459,6 +471,10 @@ class DaphneLiveServer(LiveServer):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    async def ready(self) -> None:
+        if self._process is None:
+            await asyncio.to_thread(self.start)
 
     def connection_headers(self, communicator: LiveCommunicator) -> list[tuple[str, str]]:
         token = secrets.token_hex(16)
