@@ -194,8 +194,8 @@ def _root_call(main: params.Depends | None) -> Callable[..., Any]:
 
 class ConnectionOverrides:
     """The dependency overrides for one connection: the app's, plus the user dependency
-    answering a known user, plus those a test gave this connection
-    (:data:`OVERRIDES_KEY`). Never changes the app's."""
+    answering a known user (or, instead, those a test gave this connection under
+    :data:`OVERRIDES_KEY`). Never changes the app's."""
 
     def __init__(self, app: Any, extra: Mapping[Callable[..., Any], Callable[..., Any]]) -> None:
         self.dependency_overrides = {**getattr(app, "dependency_overrides", {}), **extra}
@@ -212,11 +212,13 @@ def _overrides_for(
 ) -> Any:
     app = scope.get("app")
     extra: dict[Callable[..., Any], Callable[..., Any]] = {}
-    if known is not None and main is not None and main.dependency is not None:
-        user = known.user
-        extra[main.dependency] = lambda: user
     if known is not None:
-        extra.update(scope.get(OVERRIDES_KEY) or {})
+        chosen = scope.get(OVERRIDES_KEY)
+        if chosen:
+            extra.update(chosen)  # the test named the dependencies that answer
+        elif main is not None and main.dependency is not None:
+            user = known.user
+            extra[main.dependency] = lambda: user
     return ConnectionOverrides(app, extra) if extra else app
 
 
