@@ -147,3 +147,15 @@ async def test_typed_assertions_reject_what_is_not_a_message(driver: Driver) -> 
             await comm.assert_receives("echo_reply")  # type: ignore[call-overload]
         with pytest.raises(TypeError, match="either a message"):
             await comm.assert_receives(EchoReply(payload=Text(text="a")), text="a")  # type: ignore[call-overload]
+
+
+async def test_refute_receives_alone_means_nothing_else_came(driver: Driver) -> None:
+    async with driver.communicator(ECHO_PATH) as comm:
+        await comm.send_message(echo("only this"))
+        await comm.assert_receives(EchoReply)
+        await comm.refute_receives()  # its `complete` is no message
+        with pytest.raises(CommunicatorError, match="expected nothing"):
+            await comm.receive_nothing()  # which counts every frame
+        await comm.send_message(WaitMessage(payload=0.05))
+        with pytest.raises(CommunicatorError, match=r"expected no message, received WaitReply"):
+            await comm.refute_receives(timeout=30 if driver.settles else 5)

@@ -462,6 +462,9 @@ class BaseCommunicator(ABC):
             self._frames.append(frame)
 
     @overload
+    async def refute_receives(self, /, *, timeout: float = QUIET_TIMEOUT) -> None: ...
+
+    @overload
     async def refute_receives(
         self, expected: type[M], /, *, timeout: float = QUIET_TIMEOUT, **fields: Any
     ) -> None: ...
@@ -470,18 +473,38 @@ class BaseCommunicator(ABC):
     async def refute_receives(self, expected: M, /, *, timeout: float = QUIET_TIMEOUT) -> None: ...
 
     async def refute_receives(
-        self, expected: type[M] | M, /, *, timeout: float = QUIET_TIMEOUT, **fields: Any
+        self,
+        expected: type[M] | M | None = None,
+        /,
+        *,
+        timeout: float = QUIET_TIMEOUT,
+        **fields: Any,
     ) -> None:
         """Fail if a message matching ``expected`` (as for :meth:`assert_receives`) has
         arrived or arrives before the application settles (see :meth:`settle`;
         ``timeout`` is the upper bound). Nothing is taken: received frames stay for later
-        receives."""
-        expectation = Expectation.of(expected, fields)
+        receives.
 
-        def matching(frame: Frame) -> bool:
-            return (
-                not isinstance(frame, Closed) and expectation.match(_decoded(frame))[0] is not None
-            )
+        Without ``expected``: fail if any message is waiting to be read, completion
+        frames aside (after typed assertions, "nothing else came": unlike
+        :meth:`receive_nothing`, which counts every frame)."""
+        if expected is None:
+            if fields:
+                raise TypeError("payload fields need a message class")
+            describe = "message"
+
+            def matching(frame: Frame) -> bool:
+                return not isinstance(frame, Closed) and not _is_completion(frame)
+
+        else:
+            expectation = Expectation.of(expected, fields)
+            describe = expectation.describe()
+
+            def matching(frame: Frame) -> bool:
+                return (
+                    not isinstance(frame, Closed)
+                    and expectation.match(_decoded(frame))[0] is not None
+                )
 
         self._take_available()
         if not any(matching(f) for f in self._frames):
@@ -489,7 +512,7 @@ class BaseCommunicator(ABC):
         for frame in self._frames:
             if not isinstance(frame, Closed) and matching(frame):
                 raise CommunicatorError(
-                    f"expected no {expectation.describe()}, received {self._typed(_decoded(frame))}"
+                    f"expected no {describe}, received {self._typed(_decoded(frame))}"
                 )
 
     async def assert_closed(
@@ -810,6 +833,11 @@ def _decoded(frame: str | bytes) -> Any:
         return json.loads(frame)
     except ValueError:
         return frame if isinstance(frame, str) else repr(frame)
+
+
+def _is_completion(frame: str | bytes) -> bool:
+    data = _decoded(frame)
+    return isinstance(data, dict) and data.get("action") in COMPLETION_ACTIONS
 
 
 def _is_message(frame: Frame) -> TypeGuard[str | bytes]:
