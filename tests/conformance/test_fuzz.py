@@ -28,9 +28,7 @@ from tests.fuzz import (
 ROOM = ROOM_PATH.format(room="fuzz")
 # handle_fail raises on purpose; handle_wait waits (up to half a second) on purpose.
 ECHO_INPUTS = [
-    cls
-    for cls in EchoConsumer.message_handlers.inputs()
-    if cls not in (FailMessage, WaitMessage)
+    cls for cls in EchoConsumer.message_handlers.inputs() if cls not in (FailMessage, WaitMessage)
 ]
 
 

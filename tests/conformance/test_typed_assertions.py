@@ -154,8 +154,8 @@ async def test_refute_receives_alone_means_nothing_else_came(driver: Driver) -> 
         await comm.send_message(echo("only this"))
         await comm.assert_receives(EchoReply)
         await comm.refute_receives()  # its `complete` is no message
-        with pytest.raises(CommunicatorError, match="expected nothing"):
-            await comm.receive_nothing()  # which counts every frame
+        with pytest.raises(CommunicatorError, match="a completion frame, left by an earlier"):
+            await comm.receive_nothing()  # which counts every frame, and says so
         await comm.send_message(WaitMessage(payload=0.05))
         with pytest.raises(CommunicatorError, match=r"expected no message, received WaitReply"):
             await comm.refute_receives(timeout=30 if driver.settles else 5)

@@ -343,7 +343,14 @@ class BaseCommunicator(ABC):
             await self._quiet(timeout, stop=_is_message)
         if self._has_message():
             frame = next(f for f in self._frames if not isinstance(f, Closed))
-            raise CommunicatorError(f"expected nothing, received {_show(frame)}")
+            hint = (
+                " (a completion frame, left by an earlier exchange: typed assertions leave "
+                "them, receive_all_*() take them; refute_receives() checks that no message "
+                "came, completion frames aside)"
+                if _is_completion(frame)
+                else ""
+            )
+            raise CommunicatorError(f"expected nothing, received {_show(frame)}{hint}")
         return True
 
     async def receive_all_json(
