@@ -139,6 +139,15 @@ async def test_contract_checking_can_be_turned_off(communicator):
 
 
 @MARK
+async def test_a_live_server_of_ones_own(chanx_live_server):
+    server = await chanx_live_server(greeter)
+    assert server.url.startswith("ws://127.0.0.1:")
+    async with server.communicator("/ws", user="gil") as comm:
+        await comm.send_message(Hello(payload="?"))
+        assert (await comm.assert_receives(Hi)).payload == "hi gil"
+
+
+@MARK
 async def test_a_hanging_close_fails_the_test(communicator):
     comm = communicator(stuck, "/ws/stuck")
     await comm.connect()
@@ -192,7 +201,7 @@ HANGING = (
 )
 def test_the_plugin_in_each_asyncio_mode(tmp_path: Path, mode: str, mark: str) -> None:
     result = run(project(tmp_path, mark), f"--asyncio-mode={mode}")
-    assert outcome(result).startswith("9 passed, 1 error"), result.stdout + result.stderr
+    assert outcome(result).startswith("10 passed, 1 error"), result.stdout + result.stderr
     assert HANGING in result.stdout
     assert "test_a_hanging_close_fails_the_test" in result.stdout
 
@@ -200,5 +209,5 @@ def test_the_plugin_in_each_asyncio_mode(tmp_path: Path, mode: str, mark: str) -
 def test_the_same_tests_live(tmp_path: Path) -> None:
     """``--chanx-live``: every communicator goes over a real socket to uvicorn."""
     result = run(project(tmp_path, "lambda test: test"), "--asyncio-mode=auto", "--chanx-live")
-    assert outcome(result).startswith("9 passed, 1 error"), result.stdout + result.stderr
+    assert outcome(result).startswith("10 passed, 1 error"), result.stdout + result.stderr
     assert HANGING in result.stdout

@@ -488,7 +488,10 @@ class DaphneLiveServer(LiveServer):
         self, communicator: LiveCommunicator, timeout: float
     ) -> tuple[str | None, str | None] | None:
         """The server process prints a report line for each accepted connection before
-        accepting it; this waits (``timeout`` at most) for the reader of its output."""
+        accepting it, so the line is written by the time the client is in; this waits for
+        the thread reading the output to get to it (``timeout``, at least 10 s, at
+        most: only a stuck machine takes that long)."""
+        timeout = max(timeout, 10.0)
         token = self._tokens.pop(id(communicator), None)
         if token is None:
             return None
