@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from chanx.testing.live import DaphneLiveServer, LiveCommunicator
+from chanx.testing.daphne import DaphneLiveServer
+from chanx.testing.live import LiveCommunicator
 from chanx.testing.pytest_plugin import Communicators
 from tests.conformance.behaviours import ECHO_PATH, EchoMessage, EchoReply, Text, WhoAmIMessage
 

@@ -30,7 +30,8 @@ from chanx.testing import (
     WebsocketCommunicator,
 )
 from chanx.testing.broadcasts import capture_broadcasts
-from chanx.testing.live import LiveCommunicator, UvicornLiveServer, sign, unsign
+from chanx.testing.daphne import sign, unsign
+from chanx.testing.live import LiveCommunicator, UvicornLiveServer
 from chanx.testing.mistakes import distance, misspelled_completion
 
 Receive = Any

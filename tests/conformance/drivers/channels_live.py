@@ -12,7 +12,8 @@ from typing import Any
 
 from django.test.utils import override_settings
 
-from chanx.testing.live import DaphneLiveServer, LiveCommunicator
+from chanx.testing.daphne import DaphneLiveServer
+from chanx.testing.live import LiveCommunicator
 from tests.conformance.drivers.channels import ChannelsDriver
 from tests.servers import SHARED_REDIS
 

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from chanx.core.types import ASGIApp
     from chanx.core.websocket import AsyncJsonWebsocketConsumer
     from chanx.testing.base import BaseCommunicator
-    from chanx.testing.live import DaphneLiveServer, LiveServer, UvicornLiveServer
+    from chanx.testing.daphne import DaphneLiveServer
+    from chanx.testing.live import LiveServer, UvicornLiveServer
 
 try:
     import pytest_asyncio
@@ -208,7 +209,8 @@ class Communicators:
     def server_for(self, app: ASGIApp | str) -> LiveServer:
         """The live server for ``app`` in this test: daphne for an import path (one per
         path for the session), else uvicorn in this event loop (one per app)."""
-        from chanx.testing.live import DaphneLiveServer, UvicornLiveServer
+        from chanx.testing.daphne import DaphneLiveServer
+        from chanx.testing.live import UvicornLiveServer
 
         if isinstance(app, str):
             server = self._daphne.get(app)

@@ -1,4 +1,4 @@
-"""The application a :class:`~chanx.testing.live.DaphneLiveServer` serves: the one its
+"""The application a :class:`~chanx.testing.daphne.DaphneLiveServer` serves: the one its
 environment names, wrapped so that test communicators can connect as a user and learn
 which consumer serves them.
 
@@ -15,16 +15,8 @@ from typing import Any
 from chanx.core.auth import KNOWN_USER_KEY
 from chanx.core.observe import current_observer
 from chanx.core.types import ASGIApp, ASGIReceive, ASGISend, Message, Scope
-from chanx.testing.live import (
-    CONNECTION_HEADER,
-    REMOTE_APPLICATION_ENV,
-    REMOTE_KEY_ENV,
-    REPORT_PREFIX,
-    USER_HEADER,
-    _import_consumer,
-    _take_header,
-    unsign,
-)
+from chanx.testing.daphne import REMOTE_APPLICATION_ENV, REMOTE_KEY_ENV, REPORT_PREFIX, unsign
+from chanx.testing.live import CONNECTION_HEADER, USER_HEADER, _import_consumer, _take_header
 
 
 class Reporter:
