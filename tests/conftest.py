@@ -1,8 +1,10 @@
-"""Suite-wide fixtures: the shared Redis, unique channel prefixes, a private Redis; and
-contract checking: every communicator checks every frame against the consumer's declared
-messages (chanx.testing.contract). A test that cannot be checked as a whole says why with
-``@pytest.mark.off_contract("reason")``; one that sends bad input on purpose wraps those
-sends in ``comm.off_contract(reason)`` instead."""
+"""Suite-wide fixtures: the shared Redis, unique channel prefixes, a private Redis.
+
+Contract checking is on for the whole suite (``chanx_check_contract`` in pyproject.toml,
+applied by chanx's pytest plugin): every communicator checks every frame against the
+consumer's declared messages (chanx.testing.contract). A test that cannot be checked as
+a whole says why with ``@pytest.mark.off_contract("reason")``; one that sends bad input
+on purpose wraps those sends in ``comm.off_contract(reason)`` instead."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from collections.abc import Iterator
 import pytest
 
 from chanx.core.layer import outages
-from chanx.testing import contract
 from tests.servers import SHARED_REDIS, PrivateRedis
 
 
@@ -49,15 +50,3 @@ def private_redis() -> Iterator[PrivateRedis]:
 def fresh_outage_log() -> None:
     """Each test starts outside any outage's quiet period (the log is process-wide)."""
     outages.reset()
-
-
-@pytest.fixture(autouse=True)
-def contract_checking(request: pytest.FixtureRequest) -> Iterator[None]:
-    marker = request.node.get_closest_marker("off_contract")
-    if marker is not None and not (marker.args and str(marker.args[0]).strip()):
-        raise pytest.UsageError("@pytest.mark.off_contract needs a reason")
-    previous = contract.set_default(marker is None)
-    try:
-        yield
-    finally:
-        contract.set_default(previous)

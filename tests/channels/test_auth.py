@@ -130,7 +130,7 @@ class AuthTestCase(WebsocketTestCase):
         self.user, headers = self.create_user_and_ws_headers()
         return headers
 
-    async def assert_refused(self, path: str, status: int, headers: Any = None) -> Any:
+    async def assert_refused(self, path: str, status: int, headers: Any = ()) -> Any:
         comm = self.create_communicator(path=path, headers=headers)
         await comm.connect()
         auth = await comm.wait_for_auth()

@@ -118,6 +118,12 @@ def test_the_guides_test_case_and_its_methods_pass(application: Any) -> None:
         run_cases(guide_test_case(), application)
 
 
+def test_the_guides_new_tools_case_passes(application: Any) -> None:
+    namespace = run_source(block_with(GUIDE, "class ChatWithTheNewTools"), "<new tools>")
+    with override_settings(CHANX=guide_test_settings()["CHANX"]):
+        run_cases(namespace["ChatWithTheNewTools"], application)
+
+
 async def test_the_guides_pytest_function_passes(application: Any) -> None:
     namespace = run_source(block_with(GUIDE, "async def test_anonymous_is_refused"), "<pytest>")
     await namespace["test_anonymous_is_refused"]()

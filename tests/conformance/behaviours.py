@@ -75,6 +75,18 @@ class DrawMessage(BaseMessage):
     payload: DrawPayload
 
 
+class WaitMessage(BaseMessage):
+    """Answered after ``payload`` seconds: a handler still running when the test looks."""
+
+    action: Literal["wait"] = "wait"
+    payload: float = Field(ge=0, le=0.5)
+
+
+class WaitReply(BaseMessage):
+    action: Literal["waited"] = "waited"
+    payload: float
+
+
 class FailMessage(BaseMessage):
     action: Literal["fail"] = "fail"
     payload: None = None
@@ -139,6 +151,18 @@ class NoticeReply(BaseMessage):
     payload: Text
 
 
+class Delayed(BaseModel):
+    text: str = Field(min_length=1, max_length=200)
+    delay: float = Field(ge=0, le=0.5)
+
+
+class DelayedNoticeEvent(BaseMessage):
+    """Handled after ``payload.delay`` seconds: an event handler still running."""
+
+    action: Literal["delayed_notice_event"] = "delayed_notice_event"
+    payload: Delayed
+
+
 class SecretEvent(BaseMessage):
     """An event no conformance consumer handles: receivers must ignore it."""
 
@@ -191,6 +215,11 @@ class EchoBehaviour:
         for number in range(message.payload):
             await asyncio.sleep(0)
             yield CountReply(payload=number)
+
+    @ws_handler
+    async def handle_wait(self, message: WaitMessage) -> WaitReply:
+        await asyncio.sleep(message.payload)
+        return WaitReply(payload=message.payload)
 
     @ws_handler
     async def handle_draw(self, message: DrawMessage) -> EchoReply:
@@ -251,11 +280,17 @@ class RoomBehaviour:
     async def handle_notice(self, event: NoticeEvent) -> NoticeReply:
         return NoticeReply(payload=event.payload)
 
+    @event_handler
+    async def handle_delayed_notice(self, event: DelayedNoticeEvent) -> NoticeReply:
+        await asyncio.sleep(event.payload.delay)
+        return NoticeReply(payload=Text(text=event.payload.text))
+
 
 class AuthBehaviour:
     """``/ws/auth``: admits ``Authorization: Bearer let-me-in``; 401 without a header,
-    403 with a wrong token. Joins ``authenticated`` once in. Browsers may connect from
-    its own origin and ``AUTH_ORIGIN`` only."""
+    403 with a wrong token; a user known without a token (``user=``) unless banned.
+    Joins ``authenticated`` once in. Browsers may connect from its own origin and
+    ``AUTH_ORIGIN`` only."""
 
     send_completion = True
     log_websocket_message = False
@@ -269,6 +304,12 @@ class AuthBehaviour:
         if header != f"Bearer {VALID_TOKEN}":
             return AuthResult.deny(403, "bad token")
         return AuthResult.allow(user={"name": "alice"}, data={"user": "alice"})
+
+    async def authorize(self, user: Any) -> AuthResult:
+        """A user known without a token (a test's ``user=``): banned users stay out."""
+        if user.get("banned"):
+            return AuthResult.deny(403, "banned")
+        return AuthResult.allow(user=user, data={"user": user["name"]})
 
     @ws_handler
     async def handle_whoami(self, message: WhoAmIMessage) -> WhoAmIReply:

@@ -46,7 +46,8 @@ async def test_frames_that_are_not_chanx_messages_are_ignored_and_logged(
             with comm.off_contract("frames that are not chanx messages, on purpose"):
                 await comm.send_text(frame)
             await comm.receive_nothing(timeout=0.1)
-        assert any(reason in r.getMessage() for r in caplog.records), caplog.text
+        if driver.server_here:
+            assert any(reason in r.getMessage() for r in caplog.records), caplog.text
         await assert_still_usable(comm)
 
 
@@ -147,9 +148,10 @@ async def test_handler_exception_gets_generic_error_and_traceback_is_logged(
             },
         }
         assert "secret internal detail" not in str(error)
-        logged = [r for r in caplog.records if r.exc_info]
-        assert logged
-        assert "secret internal detail" in str(logged[0].exc_info[1])  # type: ignore[index]
+        if driver.server_here:
+            logged = [r for r in caplog.records if r.exc_info]
+            assert logged
+            assert "secret internal detail" in str(logged[0].exc_info[1])  # type: ignore[index]
         await assert_still_usable(comm)
 
 

@@ -20,8 +20,9 @@ async def test_a_failing_connect_hook_closes_4500_and_logs_the_traceback(
         assert (await comm.connect())[0] is True
         await comm.receive_nothing()
     assert comm.close_code == CLOSE_SERVER_ERROR
-    [record] = caplog.records
-    assert record.getMessage() == "BrokenConsumer: connect failed (close 4500)"
-    assert record.exc_info is not None
-    assert str(record.exc_info[1]) == "connect hook failed"
+    if driver.server_here:
+        [record] = caplog.records
+        assert record.getMessage() == "BrokenConsumer: connect failed (close 4500)"
+        assert record.exc_info is not None
+        assert str(record.exc_info[1]) == "connect hook failed"
     await comm.disconnect()

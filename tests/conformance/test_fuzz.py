@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.behaviours import ECHO_PATH, ROOM_PATH, FailMessage
+from tests.conformance.behaviours import ECHO_PATH, ROOM_PATH, FailMessage, WaitMessage
 from tests.conformance.drivers import Driver
 
 # Every driver mounts the same behaviours: the asgi driver's classes give the schemas.
@@ -26,8 +26,10 @@ from tests.fuzz import (
 )
 
 ROOM = ROOM_PATH.format(room="fuzz")
-# handle_fail raises on purpose.
-ECHO_INPUTS = [cls for cls in EchoConsumer.message_handlers.inputs() if cls is not FailMessage]
+# handle_fail raises on purpose; handle_wait waits (up to half a second) on purpose.
+ECHO_INPUTS = [
+    cls for cls in EchoConsumer.message_handlers.inputs() if cls not in (FailMessage, WaitMessage)
+]
 
 
 async def test_errors_never_echo_echo_frames(driver: Driver) -> None:

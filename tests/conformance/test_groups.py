@@ -122,9 +122,10 @@ async def test_a_group_name_from_the_url_works_or_is_refused_by_the_layer_rule(
                 assert (await comm.connect())[0], room
                 await comm.receive_nothing()
             assert comm.close_code == CLOSE_INVALID_GROUP, room
-            [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
-            assert for_log(group) in record.getMessage()
-            assert driver.group_rule.description in record.getMessage()
+            if driver.server_here:
+                [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+                assert for_log(group) in record.getMessage()
+                assert driver.group_rule.description in record.getMessage()
             await comm.disconnect()
         if elsewhere.connected:  # refused where the layer's rule refuses long names
             await elsewhere.receive_nothing()

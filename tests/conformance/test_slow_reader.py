@@ -34,6 +34,12 @@ def notice(text: str) -> ShoutNotice:
     return ShoutNotice(payload=Text(text=text))
 
 
+IN_PROCESS = pytest.mark.in_process(
+    "a client that stops reading is made in-process; over real sockets (uvicorn, daphne): "
+    "tests/e2e/test_slow_reader.py"
+)
+
+
 def room(driver: Driver, name: str) -> PausableCommunicator:
     """A client of ``/ws/room/<name>`` on the driver's application that can stop reading."""
     path = f"/ws/room/{name}"
@@ -65,6 +71,7 @@ async def closed_with(comm: PausableCommunicator) -> tuple[int | None, list[Any]
             return closed.code, frames
 
 
+@IN_PROCESS
 async def test_a_client_that_stops_reading_does_not_hold_up_its_room(driver: Driver) -> None:
     async with (
         room(driver, "slowpoke") as sender,
@@ -87,6 +94,7 @@ async def test_a_client_that_stops_reading_does_not_hold_up_its_room(driver: Dri
         assert outbox.queued_messages == outbox.queued_bytes == outbox.dropped == 0
 
 
+@IN_PROCESS
 async def test_over_its_bound_a_slow_client_is_closed_with_4429(
     driver: Driver, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -120,6 +128,7 @@ async def test_over_its_bound_a_slow_client_is_closed_with_4429(
         await slow.disconnect()
 
 
+@IN_PROCESS
 async def test_drop_oldest_keeps_a_slow_client_with_the_newest_messages(
     driver: Driver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,6 +149,7 @@ async def test_drop_oldest_keeps_a_slow_client_with_the_newest_messages(
         assert await slow.receive_all_messages() == [PongMessage()]
 
 
+@IN_PROCESS
 async def test_events_for_a_slow_client_count_toward_its_bound(driver: Driver) -> None:
     total = ROOM_OUTBOX_MAX_MESSAGES + 2  # one being handled, 40 queued, one too many
     async with room(driver, "slow_events") as fast:
@@ -161,6 +171,7 @@ async def test_events_for_a_slow_client_count_toward_its_bound(driver: Driver) -
         await slow.disconnect()
 
 
+@IN_PROCESS
 async def test_a_handler_behind_a_backlog_keeps_its_order(driver: Driver) -> None:
     async with (
         room(driver, "backlog") as sender,

@@ -445,9 +445,9 @@ async def test_authenticated_communicator_says_why_it_was_refused() -> None:
     await comm.disconnect()
 
 
-def test_authenticated_communicator_needs_a_user_dependency() -> None:
-    with pytest.raises(TypeError, match="DependencyAuthenticator"):
-        AuthenticatedCommunicator(mounted(Base), "/ws", "x", consumer=Base)
+async def test_authenticated_communicator_without_a_user_dependency_admits_the_user() -> None:
+    async with AuthenticatedCommunicator(mounted(Base), "/ws", "xavier") as comm:
+        assert await who(comm) == "xavier"
 
 
 # ---------------------------------------------------------------------- permissions

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -32,6 +33,11 @@ from tests.conformance.test_auth import (  # noqa: F401
 )
 from tests.conformance.test_events import *  # noqa: F403
 from tests.conformance.test_groups import *  # noqa: F403
+from tests.conformance.test_settle import (  # noqa: F401
+    test_settle_follows_a_broadcast_to_every_member,
+    test_settle_follows_events_to_every_member,
+    test_where_it_cannot_be_proven_settle_waits_out_its_timeout,
+)
 from tests.conformance.test_slow_reader import *  # noqa: F403
 from tests.litestar.backends import (
     POSTGRES_BACKENDS,
@@ -43,6 +49,7 @@ from tests.litestar.backends import (
 
 
 class TwoAppsDriver(Driver):
+    settles = False  # messages cross a real backend
     """Two apps sharing one backend; communicators alternate A, B, A, ..."""
 
     echo = EchoConsumer
@@ -67,11 +74,11 @@ class TwoAppsDriver(Driver):
             yield
 
     def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
+        self, path: str, headers: Mapping[str, str] | None = None, **options: Any
     ) -> WebsocketCommunicator:
         app = self.apps[self._next % 2]
         self._next += 1
-        return WebsocketCommunicator(app, path, headers=headers)
+        return WebsocketCommunicator(app, path, headers=headers, **options)
 
     async def broadcast_event(self, event: BaseMessage, groups: list[str]) -> None:
         with bind_layer(self.apps[1]):

@@ -76,6 +76,28 @@ def test_no_distribution_ships_a_namespace_init(wheels: list[Path]) -> None:
         assert "chanx/ext/__init__.py" not in names, wheel.name
 
 
+PYTEST_PLUGINS = {
+    "chanx_core": "_chanx_pytest_plugin",
+    "chanx_channels": "_chanx_channels_pytest_plugin",
+}
+
+
+def test_besides_chanx_only_pytest_plugin_modules_are_top_level(wheels: list[Path]) -> None:
+    """A pytest plugin's distribution needs a top-level module, or pytest marks unrelated
+    top-level names for assertion rewriting (and warns about ``__main__``)."""
+    for wheel in wheels:
+        archive = zipfile.ZipFile(wheel)
+        top = {n.split("/")[0] for n in archive.namelist() if ".dist-info/" not in n}
+        distribution = wheel.name.split("-")[0]
+        plugin = PYTEST_PLUGINS.get(distribution)
+        assert top == ({"chanx", f"{plugin}.py"} if plugin else {"chanx"}), wheel.name
+        found = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        text = archive.read(found[0]).decode() if found else ""
+        assert ("[pytest11]" in text) is (plugin is not None), wheel.name
+        if plugin:
+            assert f"= {plugin}" in text, text
+
+
 def test_core_ships_typing_markers_at_the_namespace_root(wheels: list[Path]) -> None:
     [core] = [w for w in wheels if w.name.startswith("chanx_core-")]
     names = zipfile.ZipFile(core).namelist()

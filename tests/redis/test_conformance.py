@@ -21,6 +21,7 @@ from tests.conformance.drivers.fastapi import DRIVER as FASTAPI
 from tests.conformance.drivers.litestar import DRIVER as LITESTAR
 from tests.conformance.drivers.starlette import DRIVER as STARLETTE
 from tests.conformance.test_aliases import *  # noqa: F403
+from tests.conformance.test_as_user import *  # noqa: F403
 from tests.conformance.test_auth import *  # noqa: F403
 from tests.conformance.test_bad_input import *  # noqa: F403
 from tests.conformance.test_close_codes import *  # noqa: F403
@@ -28,6 +29,7 @@ from tests.conformance.test_events import *  # noqa: F403
 from tests.conformance.test_groups import *  # noqa: F403
 from tests.conformance.test_messages import *  # noqa: F403
 from tests.conformance.test_origins import *  # noqa: F403
+from tests.conformance.test_settle import *  # noqa: F403
 from tests.conformance.test_slow_reader import *  # noqa: F403
 
 pytestmark = pytest.mark.redis
@@ -36,6 +38,7 @@ ADAPTERS = [ASGI, FASTAPI, LITESTAR, STARLETTE]
 
 
 class TwoAppsOnRedis(Driver):
+    settles = False  # messages cross a real backend
     """Two apps of one adapter, each with its own Redis layer on one prefix."""
 
     def __init__(self, adapter: Driver, url: str, prefix: str) -> None:
@@ -61,11 +64,11 @@ class TwoAppsOnRedis(Driver):
             yield
 
     def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
+        self, path: str, headers: Mapping[str, str] | None = None, **options: Any
     ) -> WebsocketCommunicator:
         app = self.apps[self.opened % 2]
         self.opened += 1
-        return WebsocketCommunicator(app, path, headers=headers)
+        return WebsocketCommunicator(app, path, headers=headers, **options)
 
     async def broadcast_event(self, event: BaseMessage, groups: list[str]) -> None:
         with bind_layer(self.layers[0]):

@@ -69,11 +69,17 @@ class ChannelsDriver(Driver):
     broken = BrokenConsumer
 
     def __init__(
-        self, name: str, channel_layer: Mapping[str, Any], needs: tuple[str, ...] = ()
+        self,
+        name: str,
+        channel_layer: Mapping[str, Any],
+        needs: tuple[str, ...] = (),
+        *,
+        settles: bool = True,
     ) -> None:
         self.name = name
         self.channel_layer = channel_layer
         self.needs = needs
+        self.settles = settles
         self.app = channels_application()
 
     @asynccontextmanager
@@ -87,9 +93,9 @@ class ChannelsDriver(Driver):
                 await get_channel_layer().flush()
 
     def communicator(
-        self, path: str, headers: Mapping[str, str] | None = None
+        self, path: str, headers: Mapping[str, str] | None = None, **options: Any
     ) -> WebsocketCommunicator:
-        return WebsocketCommunicator(self.app, path, headers=headers)
+        return WebsocketCommunicator(self.app, path, headers=headers, **options)
 
 
 DRIVER = ChannelsDriver("channels", {"BACKEND": "channels.layers.InMemoryChannelLayer"})

@@ -18,4 +18,5 @@ DRIVER = ChannelsDriver(
         },
     },
     needs=("redis",),
+    settles=False,
 )

@@ -19,4 +19,5 @@ DRIVER = ChannelsDriver(
         },
     },
     needs=("redis",),
+    settles=False,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from chanx.core.websocket import AsyncJsonWebsocketConsumer
@@ -55,10 +55,57 @@ class AuthResult:
 
 class Authenticator(Protocol):
     """Decides whether a connection may use a consumer. Adapters provide framework ones
-    (Django sessions and DRF, FastAPI dependencies, Litestar guards)."""
+    (Django sessions and DRF, FastAPI dependencies, Litestar guards).
+
+    An authenticator may also define ``authorize(consumer, user) -> AuthResult``
+    (:class:`Authorizes`): the decision for a connection whose user is already known,
+    credentials skipped (a test connecting as a user, see :class:`KnownUser`). Without
+    it, such a connection is admitted as that user.
+    """
 
     async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
         """Inspect ``consumer.scope`` (headers, cookies, query, user) and decide."""
+
+
+@runtime_checkable
+class Authorizes(Protocol):
+    """An authenticator that can decide for a user known without credentials: its
+    checks that are not about credentials (an active account, permissions, throttles,
+    scopes) run for ``user``."""
+
+    async def authorize(self, consumer: AsyncJsonWebsocketConsumer, user: Any) -> AuthResult:
+        """Decide for ``user``, whose identity needs no proof here."""
+
+
+KNOWN_USER_KEY: Final = "chanx.known_user"
+"""The scope key holding a :class:`KnownUser`."""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownUser:
+    """A connection's user, known without credentials: what a test communicator puts in
+    the scope (under :data:`KNOWN_USER_KEY`) to connect as a user
+    (``WebsocketCommunicator(app, path, user=alice)``).
+
+    The adapters put ``user`` (and ``auth``, the framework's credentials object:
+    Starlette's ``AuthCredentials``, Litestar's ``connection.auth``) where the framework
+    keeps a connection's identity, skip what reads credentials (session cookies, tokens,
+    authentication middleware, the user dependency) and run the rest: the consumer's
+    :meth:`~chanx.core.websocket.AsyncJsonWebsocketConsumer.authorize`, Litestar guards,
+    FastAPI checks, per-handler permissions.
+
+    Only code in the server's process can set it: an ASGI server builds the scope from
+    the request, and no request can produce an instance of this class.
+    """
+
+    user: Any
+    auth: Any = None
+
+
+def known_user(scope: Mapping[str, Any]) -> KnownUser | None:
+    """The :class:`KnownUser` of ``scope``, if a test put one there."""
+    known = scope.get(KNOWN_USER_KEY)
+    return known if type(known) is KnownUser else None
 
 
 CredentialLocation = Literal["header", "query", "cookie", "http", "oauth2"]

@@ -159,6 +159,11 @@ class GroupLayer(Protocol):
     :class:`chanx.core.groups.GroupNameRule`); the engine checks names against it before
     joining or sending. A layer without one is taken to accept any string that encodes
     as UTF-8 (:data:`chanx.core.groups.UTF8_STRING`).
+
+    A layer whose messages never leave this process says so with ``in_process = True``:
+    test communicators can then prove when nothing is in flight (``settle()``); without
+    it they wait out their timeout instead, since a message may be on its way from
+    another process.
     """
 
     @property

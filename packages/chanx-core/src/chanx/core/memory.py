@@ -20,6 +20,10 @@ class InMemoryGroupLayer:
     group_name_rule: GroupNameRule = ANY_STRING
     """Any string is a group name here."""
 
+    in_process = True
+    """Every message stays in this process and is delivered before its send returns (the
+    test communicators' ``settle()`` relies on it)."""
+
     def __init__(self) -> None:
         self._groups: dict[str, dict[str, Receiver]] = {}
         self._receivers: dict[str, Receiver] = {}

@@ -13,7 +13,7 @@ import inspect
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
@@ -32,7 +32,7 @@ from chanx.constants import (
     GROUP_ACTION_COMPLETE,
     MESSAGE_ACTION_COMPLETE,
 )
-from chanx.core.auth import Authenticator, AuthResult
+from chanx.core.auth import Authenticator, Authorizes, AuthResult, known_user
 from chanx.core.binding import current_layer
 from chanx.core.decorators import ws_handler
 from chanx.core.eager import run_detached
@@ -188,6 +188,17 @@ class AsyncJsonWebsocketConsumer:
         if self.authenticator is None:
             return None
         return await self.authenticator.authenticate(self)
+
+    async def authorize(self, user: Any) -> AuthResult:
+        """Decide for a connection whose user is known without credentials (a test
+        connecting as a user: ``WebsocketCommunicator(app, path, user=alice)``, see
+        :class:`~chanx.core.auth.KnownUser`); runs instead of :meth:`authenticate`.
+        Defaults to the ``authenticator``'s ``authorize(consumer, user)`` when it has
+        one (its checks other than credentials), else admits ``user``."""
+        authenticator = self.authenticator
+        if isinstance(authenticator, Authorizes):
+            return await authenticator.authorize(self, user)
+        return AuthResult.allow(user)
 
     async def get_groups(self) -> Iterable[str]:
         """Groups this connection joins once authenticated; defaults to ``groups``."""
@@ -420,7 +431,8 @@ class AsyncJsonWebsocketConsumer:
                 return False
             requested = self.scope.get("subprotocols") or ()
             await self.transport.accept(self.select_subprotocol(requested))
-            result = await self.authenticate()
+            known = known_user(self.scope)
+            result = await (self.authenticate() if known is None else self.authorize(known.user))
             if result is not None and not result.ok:
                 await self._send_authentication(result)
                 logger.info("authentication refused (%s)", result.status_code)
@@ -548,6 +560,23 @@ class AsyncJsonWebsocketConsumer:
             observer = current_observer.get()
             if observer is not None:
                 observer.consumer_finished(self)
+
+    # ------------------------------------------------------------------ for test tools
+
+    def _activity(self) -> Awaitable[None] | None:
+        """What this connection is busy with, for the test communicators' ``settle()``:
+        ``None`` when idle (nothing queued in its outbox, no write in flight, no event
+        queued or being handled), else an awaitable that completes when that may have
+        changed. Adapters with work of their own (a layer reader) add it."""
+        outbox: Outbox | None = self.__dict__.get("_outbox")
+        if outbox is None or outbox.idle:
+            return None
+        return outbox.wait_idle()
+
+    def _layer_in_process(self) -> bool:
+        """Whether everything this connection's layer carries stays in this process, so
+        that a test can know when nothing is in flight (the layer's ``in_process``)."""
+        return self._layer is None or bool(getattr(self._layer, "in_process", False))
 
     # ------------------------------------------------------------------ internals
 

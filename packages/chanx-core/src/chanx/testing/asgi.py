@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from chanx.core.auth import KNOWN_USER_KEY, KnownUser
 from chanx.core.observe import current_observer
 from chanx.core.types import ASGIApp, Message, Scope
 from chanx.testing.base import (
@@ -18,6 +19,7 @@ from chanx.testing.base import (
     ConsumerTracker,
     Frame,
 )
+from chanx.testing.settle import UNPROVABLE, Pending
 
 if TYPE_CHECKING:
     from chanx.core.websocket import AsyncJsonWebsocketConsumer
@@ -32,7 +34,17 @@ class WebsocketCommunicator(BaseCommunicator):
     The application runs as its own task; waiting for a message never cancels it, and an
     exception it raises is re-raised by the next receive. ``headers`` may be a mapping or
     ``(name, value)`` pairs of ``str`` or ``bytes``; ``path`` may carry a query string.
+
+    ``user`` connects as that user without credentials (see
+    :class:`~chanx.core.auth.KnownUser`): the framework's authentication is skipped and
+    the consumer's authorization runs for ``user`` (Django: a user object, no session
+    cookie; FastAPI: the user dependency answers it for this connection only; Litestar:
+    it becomes ``connection.user`` and guards run; Starlette: ``scope["user"]``).
+    ``auth`` is the framework's credentials object to go with it (Starlette's
+    ``AuthCredentials``, Litestar's ``connection.auth``).
     """
+
+    _immediate = True
 
     def __init__(
         self,
@@ -42,19 +54,34 @@ class WebsocketCommunicator(BaseCommunicator):
         subprotocols: Iterable[str] | None = None,
         *,
         consumer: type[AsyncJsonWebsocketConsumer] | None = None,
+        user: Any = None,
+        auth: Any = None,
     ) -> None:
         super().__init__(consumer=consumer)
         self.application = application
         self.scope = build_scope(path, headers, subprotocols)
+        if user is not None:
+            self.scope[KNOWN_USER_KEY] = KnownUser(user, auth)
         self._input: asyncio.Queue[Message] = asyncio.Queue()
         self._output: deque[Message] = deque()
         self._wakeup: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._receiving = False
+        self._input_taken: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------------ ASGI side
 
     async def _app_receive(self) -> Message:
-        return await self._input.get()
+        if not self._input.empty():
+            return self._input.get_nowait()
+        # The application asks for more with nothing left: whatever it took before is
+        # handled (frame loops take the next frame once done with the last).
+        self._receiving = True
+        self._resolve_input_taken()
+        try:
+            return await self._input.get()
+        finally:
+            self._receiving = False
 
     async def _app_send(self, message: Message) -> None:
         self._output.append(message)
@@ -64,6 +91,27 @@ class WebsocketCommunicator(BaseCommunicator):
         waiter = self._wakeup
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def _resolve_input_taken(self, *_: object) -> None:
+        waiter, self._input_taken = self._input_taken, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _pending(self) -> Pending:
+        """Idle when the application waits for a frame with none left to take and its
+        consumer has nothing going on (see
+        :meth:`~chanx.testing.base.BaseCommunicator.settle`)."""
+        task = self._task
+        if task is None or task.done():
+            return None
+        if not self._receiving or not self._input.empty():
+            if self._input_taken is None:
+                self._input_taken = asyncio.get_running_loop().create_future()
+            return self._input_taken
+        consumer = self.tracker.consumer if self.tracker is not None else None
+        if consumer is None or not consumer._layer_in_process():
+            return UNPROVABLE  # not a chanx consumer, or its layer reaches other processes
+        return consumer._activity()
 
     async def _next_output(self, timeout: float) -> Message | None:
         """The next ASGI message the application sent, or ``None`` once it has ended."""
@@ -97,6 +145,7 @@ class WebsocketCommunicator(BaseCommunicator):
         finally:
             current_observer.reset(token)
         self._task.add_done_callback(self._wake)
+        self._task.add_done_callback(self._resolve_input_taken)
         self._input.put_nowait({"type": "websocket.connect"})
         message = await self._next_output(timeout)
         if message is None:
@@ -132,7 +181,7 @@ class WebsocketCommunicator(BaseCommunicator):
         kind = message["type"]
         if kind == "websocket.send":
             text = message.get("text")
-            return text if text is not None else bytes(message["bytes"]).decode()
+            return text if text is not None else bytes(message["bytes"])
         if kind == "websocket.close":
             return Closed(message.get("code", 1000), message.get("reason") or "")
         raise AssertionError(f"unexpected message from the application: {message!r}")

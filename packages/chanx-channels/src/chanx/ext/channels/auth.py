@@ -52,7 +52,16 @@ class SessionAuthenticator:
 
     async def authenticate(self, consumer: AsyncJsonWebsocketConsumer) -> AuthResult:
         """The result for ``consumer``'s connection (the authenticator protocol)."""
-        user = scope_user(consumer)
+        return self.authorize_user(scope_user(consumer))
+
+    async def authorize(self, consumer: AsyncJsonWebsocketConsumer, user: Any) -> AuthResult:
+        """For a user known without credentials (a test's ``user=``, no session cookie):
+        the same checks on ``user``, logged in and active."""
+        return self.authorize_user(user)
+
+    def authorize_user(self, user: Any) -> AuthResult:
+        """Admit ``user`` if it is logged in and active, else refuse with
+        ``status_code``."""
         if user is None or not user.is_authenticated:
             return AuthResult.deny(self.status_code, NOT_AUTHENTICATED)
         if not getattr(user, "is_active", True):

@@ -38,7 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         'chanx.ext.channels.drf needs Django REST framework: pip install "chanx-channels[drf]"'
     ) from exc
 
-from chanx.core.auth import AuthResult, SecurityScheme
+from chanx.core.auth import AuthResult, SecurityScheme, known_user
 from chanx.ext.channels.auth import SESSION
 
 if TYPE_CHECKING:
@@ -50,7 +50,12 @@ _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 def http_request_from_scope(scope: Scope) -> ASGIRequest:
     """A Django ``HttpRequest`` for a websocket handshake: a ``GET`` of its path with its
-    headers and cookies, and the ``session`` and ``user`` Channels' middleware resolved."""
+    headers and cookies, and the ``session`` and ``user`` Channels' middleware resolved.
+
+    For a connection made as a known user (:class:`~chanx.core.auth.KnownUser`, a test's
+    ``user=``), DRF authenticates the request as that user, as its own test tools'
+    ``force_authenticate`` does: authentication classes are skipped, permissions and
+    throttles run."""
     http_scope = dict(scope)
     http_scope["type"] = "http"
     http_scope["method"] = "GET"
@@ -60,6 +65,9 @@ def http_request_from_scope(scope: Scope) -> ASGIRequest:
         request.session = scope["session"]
     if "user" in scope:
         request.user = scope["user"]
+    known = known_user(scope)
+    if known is not None:
+        request._force_auth_user = known.user  # type: ignore[attr-defined]
     return request
 
 
@@ -117,6 +125,12 @@ class DRFAuthenticator:
         checks run in a worker thread."""
         result: AuthResult = await database_sync_to_async(self._authenticate)(consumer)
         return result
+
+    async def authorize(self, consumer: AsyncJsonWebsocketConsumer, user: Any) -> AuthResult:
+        """For a user known without credentials (a test's ``user=``): DRF authenticates
+        the handshake as ``user`` (``force_authenticate``), then permissions and throttles
+        run as usual."""
+        return await self.authenticate(consumer)
 
     def make_view(self, consumer: AsyncJsonWebsocketConsumer) -> APIView:
         """The ``APIView`` standing for the consumer during the handshake."""

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from chanx.core.groups import PORTABLE, GroupNameRule
 from chanx.core.layer import Envelope, LayerUnavailable, Receiver, envelope_to_wire
@@ -104,6 +104,13 @@ class ChannelsGroupLayer:
         """The layer for messages and logs: its alias and class name."""
         name = type(self.channel_layer).__name__
         return name if self.alias is None else f"{self.alias!r} ({name})"
+
+    @property
+    def in_process(self) -> bool:
+        """Whether the channel layer keeps its messages in this process (Channels'
+        ``InMemoryChannelLayer``): test communicators can then know when nothing is in
+        flight."""
+        return isinstance(self.channel_layer, InMemoryChannelLayer)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:

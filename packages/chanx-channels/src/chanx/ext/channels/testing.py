@@ -25,6 +25,7 @@ server: communicators drive the ASGI application in-process.
 from __future__ import annotations
 
 import functools
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -109,14 +110,30 @@ class WebsocketTestCase(TransactionTestCase):
         return []
 
     def get_application(self) -> ASGIApp:
-        """The ASGI application under test: ``application``, else
-        ``settings.ASGI_APPLICATION``."""
-        application = self.__dict__.get("application") or type(self).application
+        """The ASGI application under test: ``application`` (or chanx 1.x's ``router``),
+        else ``settings.ASGI_APPLICATION``."""
+        router = inspect.getattr_static(type(self), "router")
+        application = (
+            self.__dict__.get("application")
+            or type(self).application
+            or (None if isinstance(router, property) else router)
+        )
         if application is None:
             from channels.routing import get_default_application
 
             application = get_default_application()
         return application
+
+    @property
+    def router(self) -> ASGIApp:
+        """chanx 1.x's name for the application under test: reading it gives
+        :meth:`get_application`; a subclass may set ``router = app`` (or assign
+        ``self.router``) instead of ``application``."""
+        return self.get_application()
+
+    @router.setter
+    def router(self, application: ASGIApp) -> None:
+        self.application = application
 
     # ------------------------------------------------------------------ communicators
 
@@ -124,7 +141,7 @@ class WebsocketTestCase(TransactionTestCase):
     def communicator(self) -> WebsocketCommunicator:
         """An unauthenticated communicator for ``ws_path`` (one per test)."""
         if self._communicator is None:
-            self._communicator = self.create_communicator()
+            self._communicator = self.create_communicator(headers=())
         return self._communicator
 
     @property
@@ -132,15 +149,7 @@ class WebsocketTestCase(TransactionTestCase):
         """A communicator for ``ws_path`` with :meth:`get_ws_headers` (one per test;
         the headers are computed when it connects)."""
         if self._auth_communicator is None:
-            communicator = DeferredHeadersCommunicator(
-                self.get_application(),
-                self._path(None),
-                self._auth_headers,
-                self.get_subprotocols(),
-                consumer=self.consumer,
-            )
-            self._communicators.append(communicator)
-            self._auth_communicator = communicator
+            self._auth_communicator = self.create_communicator()
         return self._auth_communicator
 
     def create_communicator(
@@ -149,16 +158,36 @@ class WebsocketTestCase(TransactionTestCase):
         headers: HeadersInput = None,
         path: str | None = None,
         subprotocols: Iterable[str] | None = None,
+        user: Any = None,
     ) -> WebsocketCommunicator:
         """A new communicator (``ws_path`` unless ``path`` is given), disconnected
-        automatically when the test ends."""
-        communicator = WebsocketCommunicator(
-            self.get_application(),
-            self._path(path),
-            headers=self._with_origin(headers),
-            subprotocols=self.get_subprotocols() if subprotocols is None else subprotocols,
-            consumer=self.consumer,
-        )
+        automatically when the test ends.
+
+        Without ``headers``, it sends :meth:`get_ws_headers` (computed when it
+        connects), as :attr:`auth_communicator` does. ``user`` connects as that user
+        object, without a session cookie: the consumer's authorization runs for it
+        (``SessionAuthenticator`` checks it is logged in and active, DRF its permission
+        and throttle classes, handler checks as usual); no headers are sent then unless
+        given."""
+        subprotocols = self.get_subprotocols() if subprotocols is None else subprotocols
+        communicator: WebsocketCommunicator
+        if headers is None and user is None:
+            communicator = DeferredHeadersCommunicator(
+                self.get_application(),
+                self._path(path),
+                self._auth_headers,
+                subprotocols,
+                consumer=self.consumer,
+            )
+        else:
+            communicator = WebsocketCommunicator(
+                self.get_application(),
+                self._path(path),
+                headers=self._with_origin(headers),
+                subprotocols=subprotocols,
+                consumer=self.consumer,
+                user=user,
+            )
         self._communicators.append(communicator)
         return communicator
 

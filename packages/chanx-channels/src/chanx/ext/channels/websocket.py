@@ -38,6 +38,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from pydantic_core import to_json
 
 from chanx.constants import CLOSE_LAYER_UNAVAILABLE, CLOSE_SERVER_ERROR
+from chanx.core.auth import known_user
 from chanx.core.layer import (
     WIRE_TYPE,
     GroupLayer,
@@ -218,6 +219,10 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
         self._frame_reached_chanx = False
         self._layer_error: LayerUnavailable | None = None
         self._reader: asyncio.Task[None] | None = None
+        # Followed by a test communicator only: a layer message taken and not yet
+        # handled, and who waits for the end of that (see _activity).
+        self._layer_message = False
+        self._layer_message_done: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------------ layer
 
@@ -244,6 +249,9 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
             if self._encodes_itself
             else ChannelsTransport(send)
         )
+        known = known_user(scope)
+        if known is not None:  # a test's user=: in place of AuthMiddlewareStack's user
+            scope["user"] = known.user
         self.user = scope.get("user")
         self._layer = group_layer = type(self).get_layer()
         if isinstance(group_layer, ChannelsGroupLayer):
@@ -521,47 +529,75 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
         # cheap: no yield there.
         scans_on_receive = isinstance(self.channel_layer, InMemoryChannelLayer)
         envelopes_to_engine = self._envelopes_to_engine
+        observed = current_observer.get() is not None
         while True:
             try:
                 message = await self.channel_layer.receive(self.channel_name)
             except Exception as exc:
                 await self._layer_failed(exc)
                 return
-            async with self._dispatching:
-                if self._closing is not None:
-                    return
-                try:
-                    if envelopes_to_engine and message.get("type") == WIRE_TYPE:
-                        # dispatch's work for chanx's own messages, one call less.
-                        if message.get("kind") != "message" and needs_cleanup(
-                            self.close_old_connections
-                        ):
-                            await clean_old_connections()
-                        await self.chanx_envelope(message)
-                    else:
-                        await self.dispatch(message)
-                except StopConsumer:
-                    logger.info(
-                        "%r stopped the consumer of %s; closing with code 1000",
-                        message.get("type"),
-                        self.channel_name,
-                    )
-                    await self._close_for(1000)
-                    return
-                except Exception as exc:
-                    logger.error(
-                        "%r from the layer failed for %s (%s: %s); closing with code %d",
-                        message.get("type"),
-                        self.channel_name,
-                        type(exc).__name__,
-                        exc,
-                        CLOSE_SERVER_ERROR,
-                        exc_info=exc,
-                    )
-                    await self._close_for(CLOSE_SERVER_ERROR)
-                    return
+            if observed:
+                self._layer_message = True
+            try:
+                async with self._dispatching:
+                    if self._closing is not None:
+                        return
+                    try:
+                        if envelopes_to_engine and message.get("type") == WIRE_TYPE:
+                            # dispatch's work for chanx's own messages, one call less.
+                            if message.get("kind") != "message" and needs_cleanup(
+                                self.close_old_connections
+                            ):
+                                await clean_old_connections()
+                            await self.chanx_envelope(message)
+                        else:
+                            await self.dispatch(message)
+                    except StopConsumer:
+                        logger.info(
+                            "%r stopped the consumer of %s; closing with code 1000",
+                            message.get("type"),
+                            self.channel_name,
+                        )
+                        await self._close_for(1000)
+                        return
+                    except Exception as exc:
+                        logger.error(
+                            "%r from the layer failed for %s (%s: %s); closing with code %d",
+                            message.get("type"),
+                            self.channel_name,
+                            type(exc).__name__,
+                            exc,
+                            CLOSE_SERVER_ERROR,
+                            exc_info=exc,
+                        )
+                        await self._close_for(CLOSE_SERVER_ERROR)
+                        return
+            finally:
+                if observed:
+                    self._end_layer_message()
             if scans_on_receive:
                 await asyncio.sleep(0)
+
+    def _end_layer_message(self) -> None:
+        self._layer_message = False
+        waiter, self._layer_message_done = self._layer_message_done, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _activity(self) -> Awaitable[None] | None:
+        """The engine's activity (outbox, events), plus a message from the channel layer
+        being handled or waiting in an in-memory channel layer's queue for this
+        connection (test communicators follow these to know when all is done)."""
+        activity = super()._activity()
+        if activity is not None:
+            return activity
+        channels = getattr(self.channel_layer, "channels", None)  # InMemoryChannelLayer's
+        queue = channels.get(self.channel_name) if isinstance(channels, dict) else None
+        if not self._layer_message and (queue is None or queue.empty()):
+            return None
+        if self._layer_message_done is None:
+            self._layer_message_done = asyncio.get_running_loop().create_future()
+        return self._layer_message_done
 
     async def _layer_failed(self, error: BaseException) -> None:
         """This connection's layer read failed. An unreachable layer may have lost every

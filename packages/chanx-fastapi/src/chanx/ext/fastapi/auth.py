@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,7 @@ from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.websockets import WebSocket
 
-from chanx.core.auth import AuthResult, SecurityScheme
+from chanx.core.auth import AuthResult, KnownUser, SecurityScheme
 from chanx.core.validation import declared_names, public_loc, public_message
 
 if TYPE_CHECKING:
@@ -105,6 +105,18 @@ class DependencyAuthenticator:
     ) -> AuthResult:
         """Resolve ``extra`` (the mount's dependencies), then this authenticator's."""
         return await solve_connection_dependencies(websocket, self, extra)
+
+    async def authorize(self, consumer: AsyncJsonWebsocketConsumer, user: Any) -> AuthResult:
+        """For a user known without credentials (a test's ``user=``): the dependencies
+        run as usual, with the user dependency answering ``user`` for this connection
+        only (checks depending on it see ``user`` too)."""
+        websocket = getattr(consumer, "websocket", None)
+        if not isinstance(websocket, WebSocket):
+            raise TypeError(
+                "DependencyAuthenticator needs a consumer served by chanx.ext.fastapi "
+                "(Consumer.as_endpoint())"
+            )
+        return await solve_connection_dependencies(websocket, self, (), known=KnownUser(user))
 
 
 _dependants: dict[tuple[Any, ...], tuple[Dependant, object]] = {}
@@ -180,12 +192,47 @@ def _root_call(main: params.Depends | None) -> Callable[..., Any]:
     return connect
 
 
+class ConnectionOverrides:
+    """The dependency overrides for one connection: the app's, plus the user dependency
+    answering a known user (or, instead, those a test gave this connection under
+    :data:`OVERRIDES_KEY`). Never changes the app's."""
+
+    def __init__(self, app: Any, extra: Mapping[Callable[..., Any], Callable[..., Any]]) -> None:
+        self.dependency_overrides = {**getattr(app, "dependency_overrides", {}), **extra}
+
+
+OVERRIDES_KEY = "chanx.fastapi.dependency_overrides"
+"""Scope key of a test connection's own dependency overrides (a mapping, as
+``app.dependency_overrides``), set by
+:class:`chanx.ext.fastapi.testing.AuthenticatedCommunicator`."""
+
+
+def _overrides_for(
+    scope: Mapping[str, Any], main: params.Depends | None, known: KnownUser | None
+) -> Any:
+    app = scope.get("app")
+    extra: dict[Callable[..., Any], Callable[..., Any]] = {}
+    if known is not None:
+        chosen = scope.get(OVERRIDES_KEY)
+        if chosen:
+            extra.update(chosen)  # the test named the dependencies that answer
+        elif main is not None and main.dependency is not None:
+            user = known.user
+            extra[main.dependency] = lambda: user
+    return ConnectionOverrides(app, extra) if extra else app
+
+
 async def solve_connection_dependencies(
     websocket: WebSocket,
     authenticator: DependencyAuthenticator | None,
     extra: Sequence[params.Depends] = (),
+    *,
+    known: KnownUser | None = None,
 ) -> AuthResult:
-    """Run the dependencies for one connection and turn the outcome into an AuthResult."""
+    """Run the dependencies for one connection and turn the outcome into an AuthResult.
+
+    With ``known`` (a user known without credentials), the authenticator's user
+    dependency answers ``known.user`` for this connection only; everything else runs."""
     scope = websocket.scope
     stack = scope.get("fastapi_inner_astack")
     if not isinstance(stack, AsyncExitStack):
@@ -200,7 +247,9 @@ async def solve_connection_dependencies(
         solved = await solve_dependencies(
             request=websocket,
             dependant=dependant,
-            dependency_overrides_provider=scope.get("app"),
+            dependency_overrides_provider=_overrides_for(
+                scope, authenticator.dependency if authenticator else None, known
+            ),
             async_exit_stack=stack,
             embed_body_fields=False,
         )
@@ -219,7 +268,7 @@ async def solve_connection_dependencies(
                 ],
             },
         )
-    user = solved.values.get(USER_PARAMETER)
+    user = solved.values.get(USER_PARAMETER, None if known is None else known.user)
     if isinstance(user, AuthResult):
         return user
     return AuthResult.allow(user)

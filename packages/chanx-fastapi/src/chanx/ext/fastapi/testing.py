@@ -5,7 +5,7 @@
 * :func:`override_dependencies`: ``app.dependency_overrides`` for the block only; the
   overrides apply to websocket authentication too;
 * :class:`AuthenticatedCommunicator`: a connection that must be admitted, connected as a
-  given user without crafting credentials.
+  given user without crafting credentials (for this connection only).
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from chanx.ext.fastapi.auth import DependencyAuthenticator
+from chanx.ext.fastapi.auth import OVERRIDES_KEY
 from chanx.testing import AuthenticatedCommunicator as CoreAuthenticatedCommunicator
 from chanx.testing import lifespan
 from chanx.testing.asgi import HeadersInput
-from chanx.testing.base import DEFAULT_TIMEOUT
 
 __all__ = ["AuthenticatedCommunicator", "lifespan", "override_dependencies"]
 
@@ -48,16 +47,18 @@ def override_dependencies(
 
 
 class AuthenticatedCommunicator(CoreAuthenticatedCommunicator):
-    """A communicator for a connection that must be admitted: :meth:`connect` (and
-    ``async with``) fails, saying why, unless the connection authenticated with a 2xx
-    status.
+    """A communicator for a connection that must be admitted, connected as ``user``:
+    :meth:`connect` (and ``async with``) fails, saying why, unless the connection
+    authenticated with a 2xx status.
 
-    On FastAPI it connects as ``user``: while it connects, the consumer's user dependency
+    No credentials are needed: for this connection only, the consumer's user dependency
     (the main dependency of its
-    :class:`~chanx.ext.fastapi.auth.DependencyAuthenticator`, or ``dependency``) is
-    overridden to return ``user``, so no credentials are needed; the other dependencies
-    (checks, mount dependencies) run as usual. Connect one communicator at a time (the
-    override is app-wide while it lasts).
+    :class:`~chanx.ext.fastapi.auth.DependencyAuthenticator`) answers ``user``; the other
+    dependencies (checks, mount dependencies) run as usual. ``dependency`` names another
+    dependency to answer ``user`` instead (for a user read by a check, say). The app's
+    ``dependency_overrides`` are left alone, so several such communicators may connect
+    at once. The same as ``WebsocketCommunicator(app, path, user=user)`` plus the
+    admission check.
     """
 
     def __init__(
@@ -68,31 +69,11 @@ class AuthenticatedCommunicator(CoreAuthenticatedCommunicator):
         headers: HeadersInput = None,
         subprotocols: Iterable[str] | None = None,
         *,
-        consumer: type[Any],
+        consumer: type[Any] | None = None,
         dependency: Callable[..., Any] | None = None,
     ) -> None:
-        super().__init__(app, path, headers, subprotocols, consumer=consumer)
-        if dependency is None:
-            authenticator = getattr(consumer, "authenticator", None)
-            main = (
-                authenticator.dependency
-                if isinstance(authenticator, DependencyAuthenticator)
-                else None
-            )
-            if main is None or main.dependency is None:
-                raise TypeError(
-                    f"{consumer.__name__} has no DependencyAuthenticator with a user "
-                    "dependency; pass dependency= to say which one to override"
-                )
-            dependency = main.dependency
+        super().__init__(app, path, headers, subprotocols, consumer=consumer, user=user)
         self.app = app
-        self.user = user
         self.dependency = dependency
-
-    async def connect(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, Any]:
-        """Connect as ``user``, then fail (:class:`~chanx.testing.CommunicatorError`,
-        saying why) unless the connection was accepted and authenticated with a 2xx
-        status."""
-        user = self.user
-        with override_dependencies(self.app, {self.dependency: lambda: user}):
-            return await super().connect(timeout)
+        if dependency is not None:
+            self.scope[OVERRIDES_KEY] = {dependency: lambda: user}

@@ -23,7 +23,7 @@ from fastapi.routing import APIWebSocketRoute
 from starlette.websockets import WebSocket
 
 from chanx.core.asgi import ConsumerApp, adapter_consumer
-from chanx.core.auth import AuthResult
+from chanx.core.auth import AuthResult, KnownUser
 from chanx.ext.fastapi.auth import DependencyAuthenticator, solve_connection_dependencies
 from chanx.ext.starlette.websocket import AsyncJsonWebsocketConsumer as StarletteConsumer
 from chanx.ext.starlette.websocket import serve
@@ -113,6 +113,24 @@ class AsyncJsonWebsocketConsumer(StarletteConsumer):
         if not result.ok:
             return result
         return await super().authenticate() or result
+
+    async def authorize(self, user: Any) -> AuthResult:
+        """For a user known without credentials (a test's ``user=``): the mount's
+        dependencies and a ``DependencyAuthenticator``'s checks run, its user dependency
+        answering ``user`` for this connection only; other authenticators as on
+        Starlette."""
+        authenticator = self.authenticator
+        extra = self.endpoint_dependencies
+        known = KnownUser(user)
+        if isinstance(authenticator, DependencyAuthenticator):
+            return await solve_connection_dependencies(
+                self.websocket, authenticator, extra, known=known
+            )
+        if extra:
+            result = await solve_connection_dependencies(self.websocket, None, extra, known=known)
+            if not result.ok:
+                return result
+        return await super().authorize(user)
 
 
 class ConsumerEndpoint:

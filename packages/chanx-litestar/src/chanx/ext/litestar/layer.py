@@ -29,12 +29,14 @@ import hashlib
 import itertools
 import logging
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.plugin import ChannelsException
 from litestar.exceptions import ImproperlyConfiguredException
 
@@ -139,6 +141,17 @@ class ChannelsPluginLayer:
     # ------------------------------------------------------------------ lifecycle
 
     @property
+    def in_process(self) -> bool:
+        """Whether the plugin's backend keeps its messages in this process (Litestar's
+        ``MemoryChannelsBackend``). Members in this process are delivered to before a
+        send returns; what the backend carries is for other processes (none, with a
+        memory backend of the app's own), so test communicators can know when nothing is
+        in flight. Two apps sharing one memory backend are two processes to chanx: a
+        test's ``settle()`` does not follow deliveries between them."""
+        backend = getattr(self.plugin, "_backend", None)
+        return isinstance(backend, MemoryChannelsBackend) and len(_layers_on(backend)) <= 1
+
+    @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
         """The event loop the layer was started on (``None`` before); the ``*_sync``
         senders submit to it from other threads."""
@@ -174,6 +187,7 @@ class ChannelsPluginLayer:
         )
         self._running = True
         self.failure = None
+        _layers_on(getattr(self.plugin, "_backend", None)).add(self)
         # The plugin's one reader of the backend (Litestar keeps it private).
         plugin_reader = getattr(self.plugin, "_sub_task", None)
         if isinstance(plugin_reader, asyncio.Task):
@@ -186,6 +200,7 @@ class ChannelsPluginLayer:
         plugin calls, the plugin's own shutdown ends its subscriptions.
         """
         self._running = False
+        _layers_on(getattr(self.plugin, "_backend", None)).discard(self)
         tasks = [self._inbox_reader, *(g.reader for g in self._groups.values())]
         for task in tasks:
             if task is not None:
@@ -409,6 +424,21 @@ class ChannelsPluginLayer:
                 await deliver(wire, envelope)
             except Exception:  # pragma: no cover - deliver_all isolates receivers already
                 logger.exception("chanx delivery failed")
+
+
+_running_on: weakref.WeakKeyDictionary[Any, weakref.WeakSet[ChannelsPluginLayer]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _layers_on(backend: Any) -> weakref.WeakSet[ChannelsPluginLayer]:
+    """The running layers of this process on ``backend`` (an empty set for ``None``)."""
+    if backend is None:
+        return weakref.WeakSet()
+    layers = _running_on.get(backend)
+    if layers is None:
+        layers = _running_on[backend] = weakref.WeakSet()
+    return layers
 
 
 def _parse(data: bytes) -> dict[str, Any] | None:

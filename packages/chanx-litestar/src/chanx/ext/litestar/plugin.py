@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from copy import copy
 from typing import TYPE_CHECKING, Any, cast
 
 from litestar.channels import ChannelsPlugin
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.middleware import DefineMiddleware
+from litestar.middleware.authentication import AbstractAuthenticationMiddleware
 from litestar.plugins import InitPlugin
 
 from chanx.core import binding
+from chanx.core.auth import KnownUser, known_user
 from chanx.core.binding import LayerBinding
 from chanx.core.layer import GroupLayer
 from chanx.core.origins import REFUSED_CLOSE_CODE, log_refusal, origin_refusal
@@ -111,6 +114,13 @@ class ChanxMiddleware:
     :mod:`chanx.core.origins`), and turns a 4xx ``HTTPException`` raised before a
     consumer starts (authentication middleware, guards) into the chanx refusal: the
     ``authentication`` message, then a close with ``4000 + status``.
+
+    A connection made as a known user (:class:`~chanx.core.auth.KnownUser`, a test's
+    ``user=``) goes through Litestar's authentication contract: the user and its
+    ``auth`` become ``connection.user`` / ``connection.auth`` as an authentication
+    middleware's ``AuthenticationResult`` would make them, the app's authentication
+    middleware are skipped for it (as for a route with their ``exclude_from_auth`` opt
+    key), and guards and ``on_connect`` run as for any connection.
     """
 
     def __init__(self, app: ASGIApp, binding: LayerBinding) -> None:
@@ -135,6 +145,9 @@ class ChanxMiddleware:
                         {"type": "websocket.close", "code": REFUSED_CLOSE_CODE, "reason": ""}
                     )
                 return
+            known = known_user(scope)
+            if known is not None:
+                as_known_user(scope, known, handler, self.app)
             try:
                 await self.app(scope, receive, send)
             except HTTPException as exc:
@@ -165,3 +178,33 @@ async def standalone_layer(
                 yield layer
         finally:
             await layer.stop()
+
+
+def as_known_user(scope: Scope, known: KnownUser, handler: ConsumerRouteHandler, app: Any) -> None:
+    """Put ``known`` where Litestar's authentication middleware put a user, and serve the
+    connection through a copy of its route handler whose ``opt`` excludes it from the
+    authentication middleware below ``app`` (by each one's ``exclude_opt_key``)."""
+    skipping = copy(handler)
+    skipping.opt = {**handler.opt, **dict.fromkeys(auth_exclude_keys(app), True)}
+    scope["route_handler"] = skipping
+    scope["user"] = known.user
+    scope["auth"] = known.auth
+
+
+def auth_exclude_keys(app: Any) -> set[str]:
+    """The ``opt`` keys that exclude a route from the authentication middleware in the
+    stack below ``app``: Litestar's default, ``exclude_from_auth``, and those configured
+    on the middleware found by following each one's ``app`` (including those Litestar's
+    security backends build, such as ``SessionAuth``'s)."""
+    keys = {"exclude_from_auth"}
+    seen: set[int] = set()
+    current = app
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, AbstractAuthenticationMiddleware) and current.exclude_opt_key:
+            keys.add(current.exclude_opt_key)
+        config_key = getattr(getattr(current, "config", None), "exclude_opt_key", None)
+        if isinstance(config_key, str) and config_key:
+            keys.add(config_key)
+        current = getattr(current, "app", None)
+    return keys

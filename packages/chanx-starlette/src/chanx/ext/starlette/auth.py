@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chanx.core.auth import AuthResult
 
@@ -38,6 +38,11 @@ class ScopesAuthenticator:
         if any(needed not in granted for needed in self.scopes):
             return AuthResult.deny(self.status_code, "permission denied")
         return AuthResult.allow(user)
+
+    async def authorize(self, consumer: AsyncJsonWebsocketConsumer, user: Any) -> AuthResult:
+        """For a user known without credentials (a test's ``user=``): the same scope
+        checks, on the ``auth`` the connection was made with."""
+        return await self.authenticate(consumer)
 
 
 def requires(*scopes: str, status_code: int = 403) -> ScopesAuthenticator:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.authentication import AuthCredentials
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from chanx.core.asgi import adapter_consumer, run_consumer
-from chanx.core.auth import AuthResult
+from chanx.core.auth import AuthResult, known_user
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
 
 GONE = (OSError, WebSocketDisconnect, WebSocketDisconnected)
@@ -72,7 +73,17 @@ class ConsumerEndpoint:
 
 
 async def serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> None:
-    """Run one connection of ``consumer`` over a Starlette ``WebSocket`` until it ends."""
+    """Run one connection of ``consumer`` over a Starlette ``WebSocket`` until it ends.
+
+    A connection made as a known user (:class:`~chanx.core.auth.KnownUser`, a test's
+    ``user=``) gets it as ``scope["user"]`` and its ``auth`` (default: credentials with
+    the ``"authenticated"`` scope) as ``scope["auth"]``, in place of what
+    ``AuthenticationMiddleware`` found."""
+    scope = websocket.scope
+    known = known_user(scope)
+    if known is not None:
+        scope["user"] = known.user
+        scope["auth"] = known.auth if known.auth is not None else AuthCredentials(["authenticated"])
     consumer.websocket = websocket
-    consumer.user = websocket.scope.get("user")
+    consumer.user = scope.get("user")
     await run_consumer(consumer, websocket.scope, websocket.receive, websocket.send, GONE)
