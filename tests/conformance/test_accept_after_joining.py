@@ -6,10 +6,16 @@ Channels does (it joins before accepting)."""
 
 from __future__ import annotations
 
+import pytest
+
 from chanx.core.types import Message
 from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import ROOM_PATH
 from tests.conformance.drivers import Driver
+
+pytestmark = pytest.mark.in_process(
+    "reads the server-side consumer's groups when the handshake is answered"
+)
 
 
 class WatchingCommunicator(WebsocketCommunicator):

@@ -4,9 +4,13 @@ away the others'. Names carry a random part, on every layer."""
 
 from __future__ import annotations
 
+import pytest
+
 from chanx.testing import WebsocketCommunicator
 from tests.conformance.behaviours import ECHO_PATH
 from tests.conformance.drivers import Driver
+
+pytestmark = pytest.mark.in_process("reads the server-side consumers' channel names")
 
 CONNECTIONS = 8
 

@@ -17,6 +17,10 @@ from tests.conformance.behaviours import ShoutMessage, ShoutNotice, ShoutPayload
 from tests.conformance.drivers import Driver
 from tests.paused import eventually
 
+pytestmark = pytest.mark.in_process(
+    "stands in for a server that refuses a frame (tests/e2e/test_daphne_refusals.py: daphne)"
+)
+
 LIMIT = 200
 """Characters of a text frame the refusing server still sends."""
 
