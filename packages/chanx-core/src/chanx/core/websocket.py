@@ -103,7 +103,8 @@ class AsyncJsonWebsocketConsumer:
     * ``send_completion``: send ``complete`` / ``group_complete`` / ``event_complete``
       after each handled message, relayed group message and handled event;
     * ``log_websocket_message``: log each received and sent action (INFO, logger
-      ``chanx.consumer``), except those in ``log_ignored_actions``;
+      ``chanx.consumer``), except those in ``log_ignored_actions``; off by default (a
+      line per message is a cost on every message; turn it on while developing);
     * ``max_message_size``: largest text frame, in UTF-8 bytes, that is parsed;
     * ``groups``: groups every connection joins (override :meth:`get_groups` to compute
       them, e.g. from ``self.path_params`` with :func:`~chanx.core.groups.group_name`);
@@ -125,7 +126,7 @@ class AsyncJsonWebsocketConsumer:
     """
 
     send_completion: ClassVar[bool] = False
-    log_websocket_message: ClassVar[bool] = True
+    log_websocket_message: ClassVar[bool] = False
     log_ignored_actions: ClassVar[Collection[str]] = ()
     max_message_size: ClassVar[int] = DEFAULT_MAX_MESSAGE_SIZE
     groups: ClassVar[Sequence[str]] = ()
