@@ -1,6 +1,7 @@
 """Two checkouts of chanx, one in-process scenario: the CPU time per message of each.
 
     hatch run python -m bench.compare /path/to/other/checkout fastapi ping [--rounds 7]
+        [--after /path/to/a/third/checkout]
 
 For a change to the engine or an adapter: each round runs the chanx app of the bench in
 two fresh processes, one with the other checkout's package sources first on
@@ -9,7 +10,8 @@ first alternates), so a slow spell of the machine falls on both. The bench code 
 checkout's for both. A process drives one in-process connection (as ``bench.inproc``) and
 measures the CPU time of its thread per round trip, which does not count other
 programs' turns on a shared machine. Prints each side's median, the per-round range and
-after/before.
+after/before. ``--after`` compares the other checkout with a third one instead of this
+one (a chain of commits, one step at a time).
 
 Make the other checkout with ``git worktree add /tmp/before <commit>`` (or ``git
 archive <commit> | tar -x -C /tmp/before``).
@@ -91,6 +93,7 @@ def main() -> None:
     parser.add_argument("message", choices=["ping", "chat"])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--after", type=Path, help="the checkout after (default: this one)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -98,7 +101,8 @@ def main() -> None:
         return
     if args.other is None:
         parser.error("the other checkout is required")
-    sides: dict[str, Path | None] = {"before": args.other.resolve(), "after": None}
+    after = args.after.resolve() if args.after else None
+    sides: dict[str, Path | None] = {"before": args.other.resolve(), "after": after}
     results: dict[str, list[float]] = {side: [] for side in sides}
     for round_ in range(args.rounds):
         order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
