@@ -21,7 +21,9 @@ The load generator: one client process per variant (a process may hold 20,000 op
 files here, fewer than all variants' connections), all on the client's core, driven in
 turns by this process, with a lean client (``bench.lean_client``: a handshake and a few
 frames on asyncio streams, no ``websockets`` machinery) so that it is faster than what
-it measures; its CPU per connection or delivery is printed beside the servers'.
+it measures; its CPU per connection or delivery is printed beside the servers'. The
+servers send no keepalive pings (uvicorn's, every 20 s per connection: with thousands of
+connections a wave of them lands in one variant's turn and is measured as its cost).
 """
 
 from __future__ import annotations
@@ -241,7 +243,9 @@ async def serve_commands() -> None:
 def idle(framework: str, variants: list[str], connections: int) -> None:
     with ExitStack() as stack:
         servers = {
-            variant: stack.enter_context(serving(framework, variant, fd_limit=FD_LIMIT))
+            variant: stack.enter_context(
+                serving(framework, variant, fd_limit=FD_LIMIT, keepalive=False)
+            )
             for variant in variants
         }
         clients = stack.enter_context(workers({variant: [] for variant in variants}))
@@ -294,7 +298,9 @@ def fanout4(framework: str, variants: list[str], members: int, broadcasts: int) 
             # A prefix per variant and measurement: the Redis server is shared.
             env = {"BENCH_LAYER": "redis", "BENCH_PREFIX": f"bench-{uuid.uuid4().hex[:8]}"}
             servers[variant] = [
-                stack.enter_context(serving(framework, variant, env=env, fd_limit=FD_LIMIT))
+                stack.enter_context(
+                    serving(framework, variant, env=env, fd_limit=FD_LIMIT, keepalive=False)
+                )
                 for _ in range(4)
             ]
         clients = stack.enter_context(workers({variant: [] for variant in variants}))

@@ -45,10 +45,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_command(framework: str, variant: str, port: int, server: str = "uvicorn") -> list[str]:
+def server_command(
+    framework: str, variant: str, port: int, server: str = "uvicorn", keepalive: bool = True
+) -> list[str]:
+    """``keepalive=False``: no keepalive pings from uvicorn (every 20 s per connection by
+    default: with thousands of connections, a wave of pings that lands in one variant's
+    turn and not the other's is measured as that variant's cost)."""
     target = f"bench.apps.{framework}_{variant}:app"
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), target]
+    pings = [] if keepalive else ["--ws-ping-interval", "86400"]
     return [
         sys.executable,
         "-m",
@@ -63,6 +69,7 @@ def server_command(framework: str, variant: str, port: int, server: str = "uvico
         "--no-access-log",
         "--lifespan",
         "auto",
+        *pings,
     ]
 
 
@@ -73,6 +80,7 @@ def serving(
     server: str = "uvicorn",
     env: Mapping[str, str] | None = None,
     fd_limit: int | None = None,
+    keepalive: bool = True,
 ) -> Iterator[tuple[int, int]]:
     """Run one server process; yields ``(port, pid)``. ``fd_limit``: the open-file limit
     it gets (raising the hard limit needs root), for many connections."""
@@ -92,7 +100,7 @@ def serving(
         else subprocess.PIPE
     )
     process = subprocess.Popen(
-        server_command(framework, variant, port, server),
+        server_command(framework, variant, port, server, keepalive),
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
