@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-HIGHER_IS_BETTER = {"msg/s", "deliveries/s"}
+HIGHER_IS_BETTER = {"msg/s", "deliveries/s", "conn/s"}
 PAIRS = [
     ("raw", "chanx"),
     ("idiomatic", "chanx"),
