@@ -2,6 +2,7 @@
 with no ``CHANX`` setting, with ``CHANX = {}``, and with the docs' example.
 
     hatch run python -m bench.channels_settings [--rounds 5] [--seconds 1.0]
+        [--variants chanx_empty,chanx_none,chanx_docs]
 
 Settings are per process, so each variant runs in a process of its own; the variants take
 turns, round after round, so a slow spell of the machine falls on all of them. The
@@ -10,7 +11,7 @@ every one of them comes from the setting. One connection, driven through the ASG
 interface; a ``chat`` frame goes in once the previous ``chat_ack`` is out. The figure is
 the CPU time of the process's thread per message (the machine may be shared: wall time
 would count other programs' turns); prints each variant's median and its ratio to
-``CHANX = {}``.
+``CHANX = {}``, and a JSON line per variant for the harness (scenario ``settings``).
 """
 
 from __future__ import annotations
@@ -25,16 +26,19 @@ import sys
 import time
 from typing import Any
 
+from bench.report import emit
+
 VARIANTS: dict[str, dict[str, Any] | None] = {
-    "no CHANX": None,
-    "CHANX = {}": {},
-    "docs' CHANX": {
+    "chanx_none": None,
+    "chanx_empty": {},
+    "chanx_docs": {
         "SEND_COMPLETION": False,
         "LOG_WEBSOCKET_MESSAGE": True,
         "LOG_IGNORED_ACTIONS": ["ping", "pong"],
     },
 }
-BASELINE = "CHANX = {}"
+LABELS = {"chanx_none": "no CHANX", "chanx_empty": "CHANX = {}", "chanx_docs": "docs' CHANX"}
+BASELINE = "chanx_empty"
 
 
 def configure(chanx: dict[str, Any] | None) -> None:
@@ -103,14 +107,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="in the order they go")
     parser.add_argument("--child", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.seconds)
         return
-    results: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+    chosen = args.variants.split(",")
+    results: dict[str, list[float]] = {variant: [] for variant in chosen}
     for round_ in range(args.rounds):
-        order = list(VARIANTS) if round_ % 2 == 0 else list(reversed(VARIANTS))
+        order = chosen if round_ % 2 == 0 else list(reversed(chosen))
         for variant in order:
             command = [sys.executable, "-m", "bench.channels_settings", "--child", variant]
             out = subprocess.run(
@@ -120,12 +126,15 @@ def main() -> None:
                 text=True,
             ).stdout
             results[variant].append(json.loads(out.splitlines()[-1])["us"])
-    base = statistics.median(results[BASELINE])
+    for variant, values in results.items():
+        emit("settings", "channels", variant, "chat_cpu", statistics.median(values), "us/msg")
+    base = statistics.median(results[BASELINE]) if BASELINE in results else None
     print(f"in-process chat, median of {args.rounds} rounds, CPU microseconds per message")
     for variant, values in results.items():
         median = statistics.median(values)
         spread = f"{min(values):.1f}-{max(values):.1f}"
-        print(f"  {variant:<14} {median:7.1f} us  ({spread})  {median / base:5.2f}x {BASELINE}")
+        versus = f"  {median / base:5.2f}x {LABELS[BASELINE]}" if base else ""
+        print(f"  {LABELS[variant]:<14} {median:7.1f} us  ({spread}){versus}")
 
 
 if __name__ == "__main__":

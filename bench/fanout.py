@@ -167,12 +167,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("framework")
     parser.add_argument("--clients", type=int, default=100)
-    parser.add_argument("--layer", choices=["memory", "redis"], default="memory")
+    parser.add_argument("--layer", choices=["memory", "redis", "redis-channel"], default="memory")
     parser.add_argument("--variants", default="raw,chanx", help="in the order they take turns")
     parser.add_argument("--broadcasts", type=int, default=20)
     args = parser.parse_args()
     pin_client()
-    processes = 2 if args.layer == "redis" else 1
+    processes = 1 if args.layer == "memory" else 2
     with ExitStack() as stack:
         servers = {}
         for variant in args.variants.split(","):

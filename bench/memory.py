@@ -40,7 +40,7 @@ async def run(port: int, pid: int, connections: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("framework")
-    parser.add_argument("variant", choices=["raw", "chanx"])
+    parser.add_argument("variant", choices=["raw", "idiomatic", "chanx"])
     parser.add_argument("--connections", type=int, default=1000)
     args = parser.parse_args()
     pin_client()

@@ -10,10 +10,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-HIGHER_IS_BETTER = {"msg/s", "deliveries/s"}
-PAIRS = [("raw", "chanx"), ("none", "slow")]
-"""The variants a scenario compares, baseline first: chanx against the raw app; a fan-out
-with a slow member against one without (``slow_member``)."""
+HIGHER_IS_BETTER = {"msg/s", "deliveries/s", "conn/s"}
+PAIRS = [
+    ("raw", "chanx"),
+    ("idiomatic", "chanx"),
+    ("none", "slow"),
+    ("chanx_empty", "chanx_none"),
+    ("chanx_empty", "chanx_docs"),
+]
+"""The variants a scenario compares, baseline first: chanx against the strict raw app and
+against the idiomatic one; a fan-out with a slow member against one without
+(``slow_member``); a Django project without ``CHANX`` (and with the docs' ``CHANX``)
+against one with ``CHANX = {}`` (``settings``)."""
 
 
 def load_app(framework: str, variant: str) -> Any:
@@ -56,31 +64,38 @@ def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         values[r.get("run", len(values))] = r["value"]
     rows = []
     for (scenario, framework, metric, unit), by_variant in sorted(runs.items()):
-        pair = next((p for p in PAIRS if p[0] in by_variant and p[1] in by_variant), None)
-        if pair is None:
-            continue
-        raw, chanx = by_variant[pair[0]], by_variant[pair[1]]
-        per_run = [
-            cost_ratio(chanx[run], raw[run], unit) for run in sorted(raw.keys() & chanx.keys())
-        ]
-        raw_median = statistics.median(raw.values())
-        chanx_median = statistics.median(chanx.values())
-        rows.append(
-            {
-                "pair": pair,
-                "scenario": scenario,
-                "framework": framework,
-                "metric": metric,
-                "unit": unit,
-                "raw": raw_median,
-                "chanx": chanx_median,
-                "ratio": cost_ratio(chanx_median, raw_median, unit),
-                "ratio_min": min(per_run),
-                "ratio_max": max(per_run),
-                "runs": len(per_run),
-            }
-        )
+        for pair in PAIRS:
+            if pair[0] in by_variant and pair[1] in by_variant:
+                rows.append(_row(pair, scenario, framework, metric, unit, by_variant))
     return rows
+
+
+def _row(
+    pair: tuple[str, str],
+    scenario: str,
+    framework: str,
+    metric: str,
+    unit: str,
+    by_variant: dict[str, dict[int, float]],
+) -> dict[str, Any]:
+    """One compared pair: medians over runs, their cost ratio, the per-run range."""
+    raw, chanx = by_variant[pair[0]], by_variant[pair[1]]
+    per_run = [cost_ratio(chanx[run], raw[run], unit) for run in sorted(raw.keys() & chanx.keys())]
+    raw_median = statistics.median(raw.values())
+    chanx_median = statistics.median(chanx.values())
+    return {
+        "pair": pair,
+        "scenario": scenario,
+        "framework": framework,
+        "metric": metric,
+        "unit": unit,
+        "raw": raw_median,
+        "chanx": chanx_median,
+        "ratio": cost_ratio(chanx_median, raw_median, unit),
+        "ratio_min": min(per_run) if per_run else float("nan"),
+        "ratio_max": max(per_run) if per_run else float("nan"),
+        "runs": len(per_run),
+    }
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:

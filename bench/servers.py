@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -44,10 +45,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_command(framework: str, variant: str, port: int, server: str = "uvicorn") -> list[str]:
+def server_command(
+    framework: str, variant: str, port: int, server: str = "uvicorn", keepalive: bool = True
+) -> list[str]:
+    """``keepalive=False``: no keepalive pings from uvicorn (every 20 s per connection by
+    default: with thousands of connections, a wave of pings that lands in one variant's
+    turn and not the other's is measured as that variant's cost)."""
     target = f"bench.apps.{framework}_{variant}:app"
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), target]
+    pings = [] if keepalive else ["--ws-ping-interval", "86400"]
     return [
         sys.executable,
         "-m",
@@ -62,29 +69,51 @@ def server_command(framework: str, variant: str, port: int, server: str = "uvico
         "--no-access-log",
         "--lifespan",
         "auto",
+        *pings,
     ]
 
 
 @contextmanager
 def serving(
-    framework: str, variant: str, server: str = "uvicorn", env: Mapping[str, str] | None = None
+    framework: str,
+    variant: str,
+    server: str = "uvicorn",
+    env: Mapping[str, str] | None = None,
+    fd_limit: int | None = None,
+    keepalive: bool = True,
 ) -> Iterator[tuple[int, int]]:
-    """Run one server process; yields ``(port, pid)``."""
+    """Run one server process; yields ``(port, pid)``. ``fd_limit``: the open-file limit
+    it gets (raising the hard limit needs root), for many connections."""
     port = free_port()
+
+    def prepare() -> None:
+        if CPU_SPLIT is not None:
+            _pin_server()
+        if fd_limit is not None:
+            _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, max(hard, fd_limit)))
+
+    logs = os.environ.get("BENCH_SERVER_LOGS")  # a folder: keep each server's output
+    stderr = (
+        open(Path(logs) / f"{framework}-{variant}-{port}.log", "w")  # noqa: SIM115
+        if logs
+        else subprocess.PIPE
+    )
     process = subprocess.Popen(
-        server_command(framework, variant, port, server),
+        server_command(framework, variant, port, server, keepalive),
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
-        preexec_fn=_pin_server if CPU_SPLIT is not None else None,
+        preexec_fn=prepare,
     )
     try:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited: {process.stderr.read()}")  # type: ignore[union-attr]
+                output = process.stderr.read() if process.stderr else f"(see {logs})"
+                raise RuntimeError(f"server exited: {output}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break

@@ -15,7 +15,7 @@ hub = Hub()
 
 async def endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
-    hub.members.add(websocket)
+    hub.add(websocket)
     try:
         while True:
             reply, broadcast = answer(await websocket.receive_text())
@@ -26,7 +26,7 @@ async def endpoint(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        hub.members.discard(websocket)
+        hub.discard(websocket)
 
 
 app = Router(routes=[WebSocketRoute("/ws", endpoint)], lifespan=hub.lifespan)

@@ -15,7 +15,7 @@ app = FastAPI(lifespan=hub.lifespan)
 @app.websocket("/ws")
 async def endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
-    hub.members.add(websocket)
+    hub.add(websocket)
     try:
         while True:
             reply, broadcast = answer(await websocket.receive_text())
@@ -26,4 +26,4 @@ async def endpoint(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        hub.members.discard(websocket)
+        hub.discard(websocket)

@@ -17,7 +17,7 @@ hub = Hub()
 @websocket("/ws")
 async def endpoint(socket: WebSocket) -> None:
     await socket.accept()
-    hub.members.add(socket)
+    hub.add(socket)
     try:
         while True:
             reply, broadcast = answer(await socket.receive_text())
@@ -28,7 +28,7 @@ async def endpoint(socket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        hub.members.discard(socket)
+        hub.discard(socket)
 
 
 app = Litestar(route_handlers=[endpoint], lifespan=[hub.lifespan])

@@ -26,7 +26,8 @@ class Hub:
     """The sockets of one process, and its Redis subscription when there is one."""
 
     def __init__(self) -> None:
-        self.members: set[TextSocket] = set()
+        # By identity: some frameworks' connection objects compare equal to each other.
+        self.members: dict[int, TextSocket] = {}
         self.channel = f"{PREFIX}:{GROUP}"
         self.redis: Redis | None = None
         self.reader: asyncio.Task[None] | None = None
@@ -37,12 +38,18 @@ class Hub:
         else:
             await self.deliver(text)
 
+    def add(self, member: TextSocket) -> None:
+        self.members[id(member)] = member
+
+    def discard(self, member: TextSocket) -> None:
+        self.members.pop(id(member), None)
+
     async def deliver(self, text: str) -> None:
-        for member in tuple(self.members):
+        for member in tuple(self.members.values()):
             try:
                 await member.send_text(text)
             except Exception:
-                self.members.discard(member)
+                self.discard(member)
 
     async def _read(self, pubsub: Any) -> None:
         async for message in pubsub.listen():

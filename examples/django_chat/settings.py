@@ -70,7 +70,7 @@ else:
 
 CHANX = {
     "SEND_COMPLETION": False,
-    "LOG_WEBSOCKET_MESSAGE": True,
+    "LOG_WEBSOCKET_MESSAGE": DEBUG,  # a log line per message: while developing
     "LOG_IGNORED_ACTIONS": ["ping", "pong"],
 }
 

@@ -51,3 +51,11 @@ async def test_raw_and_chanx_answer_alike(framework: str) -> None:
     assert chanx["chat"] == {"action": "chat_ack", "payload": json.loads(FRAMES["chat"])["payload"]}
     assert chanx["bad_chat"] == "error"
     assert chanx["shout"] == [{"action": "shout_notice", "payload": "hello, room"}] * 2
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "litestar", "channels"])
+async def test_the_idiomatic_apps_answer_alike(framework: str) -> None:
+    # Against the raw app (which answers as chanx's does, above): a Litestar app with a
+    # ChannelsPlugin does not start a second lifespan in one process.
+    idiomatic = await conversation(load_app(framework, "idiomatic"))
+    assert idiomatic == await conversation(load_app(framework, "raw"))

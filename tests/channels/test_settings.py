@@ -45,7 +45,7 @@ def in_memory_layer() -> Iterator[None]:
 def test_defaults_without_a_chanx_setting() -> None:
     with override_settings(CHANX=None):
         assert FromProject.send_completion is False
-        assert FromProject.log_websocket_message is True
+        assert FromProject.log_websocket_message is False
         assert tuple(FromProject.log_ignored_actions) == ()
         assert FromProject.max_message_size == DEFAULT_MAX_MESSAGE_SIZE
         assert FromProject.close_old_connections == "auto"

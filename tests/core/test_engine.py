@@ -97,6 +97,7 @@ async def test_message_logging_follows_the_class_settings(
 ) -> None:
     class Logged(AsyncJsonWebsocketConsumer):
         send_completion = True
+        log_websocket_message = True
         log_ignored_actions = ("ping", "pong")
 
         @ws_handler
@@ -122,6 +123,42 @@ async def test_message_logging_follows_the_class_settings(
             ]
         else:
             assert lines == []
+
+
+async def test_messages_are_not_logged_by_default(caplog: pytest.LogCaptureFixture) -> None:
+    class Quiet(AsyncJsonWebsocketConsumer):
+        pass
+
+    assert Quiet.log_websocket_message is False
+    async with WebsocketCommunicator(Quiet.as_asgi(), "/ws") as comm:
+        with caplog.at_level(logging.DEBUG, logger="chanx.consumer"):
+            await comm.send_message(PingMessage())
+            await comm.receive_json()
+    assert [r for r in caplog.records if r.name == "chanx.consumer"] == []
+
+
+async def test_with_logging_on_and_the_level_off_no_log_call_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Verbose(AsyncJsonWebsocketConsumer):
+        log_websocket_message = True
+
+    calls: list[object] = []
+    monkeypatch.setattr(Verbose, "_log", lambda self, *args: calls.append(args))
+    logger = logging.getLogger("chanx.consumer")
+    level = logger.level
+    async with WebsocketCommunicator(Verbose.as_asgi(), "/ws") as comm:
+        try:
+            logger.setLevel(logging.WARNING)
+            await comm.send_message(PingMessage())
+            await comm.receive_json()
+            assert calls == []
+            logger.setLevel(logging.INFO)
+            await comm.send_message(PingMessage())
+            await comm.receive_json()
+        finally:
+            logger.setLevel(level)
+    assert calls == [("received", "ping"), ("sent", "pong")]
 
 
 async def test_hooks_run_in_order_and_see_the_user() -> None:

@@ -40,10 +40,11 @@ class Handler:
     options: HandlerOptions
     reply_types: tuple[type[BaseMessage], ...] = ()
     """The outputs its return annotation names: sent to this client as its answer."""
+    permissions: tuple[Permission, ...] = field(init=False)
+    """The checks run before it (from its decorator), read once per message."""
 
-    @property
-    def permissions(self) -> tuple[Permission, ...]:
-        return self.options.permissions
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "permissions", self.options.permissions)
 
 
 def message_types_in(annotation: Any) -> list[type[BaseMessage]]:
@@ -118,6 +119,8 @@ class HandlerTable:
     by_action: dict[str, Handler]
     adapter: TypeAdapter[Any] | None
     _names: list[frozenset[str]] = field(default_factory=list, compare=False, repr=False)
+    parse: Callable[[str], Any] = field(init=False, compare=False, repr=False)
+    """:meth:`validate_json` without the method call (the engine's per-frame path)."""
 
     @classmethod
     def build(
@@ -154,11 +157,20 @@ class HandlerTable:
         inputs = [t for h in _unique(by_action.values()) for t in h.message_types]
         return cls(by_action, union_adapter(inputs))
 
+    def __post_init__(self) -> None:
+        adapter = self.adapter
+        parse: Callable[[str], Any]
+        if adapter is None:
+            parse = _no_handlers
+        elif adapter.pydantic_complete:
+            parse = adapter.validator.validate_json  # the adapter's method adds a call
+        else:
+            parse = adapter.validate_json  # builds its schema once the names resolve
+        object.__setattr__(self, "parse", parse)
+
     def validate_json(self, text: str) -> BaseMessage:
         """Parse and validate a frame into one of the handled message types."""
-        if self.adapter is None:
-            raise LookupError("no handlers of this kind")
-        message: BaseMessage = self.adapter.validate_json(text)
+        message: BaseMessage = self.parse(text)
         return message
 
     def declared_names(self) -> frozenset[str]:
@@ -181,6 +193,10 @@ class HandlerTable:
     def inputs(self) -> list[type[BaseMessage]]:
         """Every message type these handlers accept."""
         return [t for h in _unique(self.by_action.values()) for t in h.message_types]
+
+
+def _no_handlers(text: str) -> Any:
+    raise LookupError("no handlers of this kind")
 
 
 def _unique(handlers: collections.abc.Iterable[Handler]) -> list[Handler]:

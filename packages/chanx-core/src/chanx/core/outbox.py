@@ -23,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Final, Literal
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from chanx.core.eager import Resumed
 from chanx.core.transport import ConnectionGone
@@ -72,11 +72,38 @@ class _Own:
 
 _OWN: Final = _Own()
 
+
+class _Written:
+    """What :meth:`Outbox.send` returns for a write that finished at once: awaiting it
+    returns at once (an empty iterator, no frame of Python code)."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:
+
+        def __await__(self) -> Generator[Any, Any, None]: ...
+
+    else:
+        __await__ = ().__iter__
+
+
+class _Frame:
+    """A queued write of the connection's own that is not a text frame for the
+    transport's ``send_text`` (a framework's native send): ``start()`` makes it."""
+
+    __slots__ = ("start",)
+
+    def __init__(self, start: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self.start = start
+
+
+_WRITTEN: Final = _Written()
+_NOT_STARTED: Final = object()
+
 # A queued write: (sequence number, text or close, completion text, counted bytes, waiter).
 # Group messages have a sequence number >= 0 and count toward the bounds; a handler's own
 # sends (and the completion of a group message already in flight) have -1: never dropped,
 # never counted (their handler waits for them, so there are few).
-_Write = tuple[int, str | _Close, str | None, int, "asyncio.Future[None] | None"]
+_Write = tuple[int, "str | _Close | _Frame", str | None, int, "asyncio.Future[None] | None"]
 # A queued event: (sequence number, handler, envelope, counted bytes).
 _Event = tuple[int, Any, Any, int]
 
@@ -188,28 +215,40 @@ class Outbox:
 
     # ------------------------------------------------------------------ the handlers' own
 
-    async def send(self, text: str) -> None:
+    def send(self, text: str) -> Awaitable[None]:
         """Write a frame of this connection's own (a handler's reply, a completion): at
-        once when idle, else behind what is queued, waiting until it is written. Never
-        dropped while the connection lives. Once it has ended, raises
+        once when idle, else behind what is queued; await the result, done once it is
+        written. Never dropped while the connection lives. Once it has ended, raises
         :class:`ConnectionGone`; once it was closed as slow, does nothing (the client
-        will see nothing more, and the handler runs to its end)."""
+        will see nothing more, and the handler runs to its end).
+
+        Idle, the write starts right here, in the caller: most finish at once (the
+        socket was writable) and cost no coroutine of the outbox's; one that has to wait
+        is finished when the caller awaits, deliveries queueing behind it meanwhile."""
         if self._writer is not None:
-            await self._send_later(text)
-            return
-        # Idle: the handler awaits its own write right here (no task, no hop). While it
-        # waits, deliveries queue behind it; once it is done, a writer drains them.
-        self._writer = _OWN
+            return self._send_later(text)
+        return self._own_now(self._send(text))
+
+    def write(self, start: Callable[[], Coroutine[Any, Any, None]]) -> Awaitable[None]:
+        """Like :meth:`send`, for a frame the transport's ``send_text`` does not make (an
+        adapter's native send, a binary frame): ``start()`` returns the coroutine that
+        writes it, called when the frame's turn comes."""
+        if self._writer is not None:
+            return self._send_later(_Frame(start))
+        return self._own_now(start())
+
+    def _own_now(self, write: Coroutine[Any, Any, None]) -> Awaitable[None]:
+        """Start an own write on an idle connection, in the caller: finished at once, or
+        finished by :meth:`_own` when the caller awaits what this returns."""
         try:
-            await self._send(text)
+            yielded = write.send(None)
+        except StopIteration:
+            return _WRITTEN
         except ConnectionGone:
             self.stop()
             raise
-        finally:
-            if self._writer is _OWN:
-                self._writer = None
-                if self._writes or self._idle_waiter is not None or self._burst is not None:
-                    self._own_done()
+        self._writer = _OWN
+        return self._own(write, yielded)
 
     async def close(self, code: int, reason: str = "") -> None:
         """Close the connection after the frames of its own already queued; queued group
@@ -221,11 +260,16 @@ class Outbox:
         else:
             await self._send_later(_Close(code, reason))
 
-    async def _own(self, write: Coroutine[Any, Any, None]) -> None:
-        """:meth:`send`'s idle case for any write (the close)."""
+    async def _own(self, write: Coroutine[Any, Any, None], yielded: Any = _NOT_STARTED) -> None:
+        """A write of the connection's own on an idle connection (a handler's send that
+        had to wait, ``yielded`` being what it waits on; or a close, not started yet),
+        awaited by its caller: what queues meanwhile is drained after it."""
         self._writer = _OWN
         try:
-            await write
+            if yielded is _NOT_STARTED:
+                await write
+            else:
+                await Resumed(write, yielded)
         except ConnectionGone:
             self.stop()
             raise
@@ -243,7 +287,7 @@ class Outbox:
         else:
             self._check_idle()
 
-    async def _send_later(self, item: str | _Close) -> None:
+    async def _send_later(self, item: str | _Close | _Frame) -> None:
         """An own send behind what is queued (or after the end)."""
         if self._writer is _STOPPED:
             if self.overflowed is None:
@@ -363,6 +407,8 @@ class Outbox:
                     self.queued_bytes -= size
                 if isinstance(item, _Close):
                     await self._close(item.code, item.reason)
+                elif isinstance(item, _Frame):
+                    await item.start()
                 else:
                     await self._send(item)
                     if completion is not None:

@@ -80,6 +80,7 @@ _EVENT_COMPLETE = json.dumps(
     {"action": EVENT_ACTION_COMPLETE, "payload": None}, separators=(",", ":")
 )
 
+_PONG = PongMessage()  # one for every ping: it has nothing of its own
 
 # Validation errors that mean "this frame is not a chanx message": logged, never answered.
 _NOT_A_MESSAGE = {
@@ -103,7 +104,8 @@ class AsyncJsonWebsocketConsumer:
     * ``send_completion``: send ``complete`` / ``group_complete`` / ``event_complete``
       after each handled message, relayed group message and handled event;
     * ``log_websocket_message``: log each received and sent action (INFO, logger
-      ``chanx.consumer``), except those in ``log_ignored_actions``;
+      ``chanx.consumer``), except those in ``log_ignored_actions``; off by default (a
+      line per message is a cost on every message; turn it on while developing);
     * ``max_message_size``: largest text frame, in UTF-8 bytes, that is parsed;
     * ``groups``: groups every connection joins (override :meth:`get_groups` to compute
       them, e.g. from ``self.path_params`` with :func:`~chanx.core.groups.group_name`);
@@ -125,7 +127,7 @@ class AsyncJsonWebsocketConsumer:
     """
 
     send_completion: ClassVar[bool] = False
-    log_websocket_message: ClassVar[bool] = True
+    log_websocket_message: ClassVar[bool] = False
     log_ignored_actions: ClassVar[Collection[str]] = ()
     max_message_size: ClassVar[int] = DEFAULT_MAX_MESSAGE_SIZE
     groups: ClassVar[Sequence[str]] = ()
@@ -178,7 +180,7 @@ class AsyncJsonWebsocketConsumer:
     @ws_handler(summary="Liveness check")
     async def handle_ping(self, message: PingMessage) -> PongMessage:
         """Answer ``ping`` with ``pong``."""
-        return PongMessage()
+        return _PONG
 
     # ------------------------------------------------------------------ hooks to override
 
@@ -293,16 +295,20 @@ class AsyncJsonWebsocketConsumer:
 
     # ------------------------------------------------------------------ sending
 
-    async def send_message(self, message: BaseMessage) -> None:
-        """Send one message to this connection's client (after what its outbox holds;
-        waits until it is written)."""
-        if self.log_websocket_message:
+    def send_message(self, message: BaseMessage) -> Awaitable[None]:
+        """Send one message to this connection's client, after what its outbox holds;
+        await the result: it is done once the message is written. (A plain method
+        returning the outbox's awaitable: one coroutine less per reply.)"""
+        if self.log_websocket_message and logger.isEnabledFor(logging.INFO):
             self._log("sent", message.action)
-        await self._outbox.send(message.model_dump_json(by_alias=True))
+        # model_dump_json(by_alias=True) without its keyword handling, once per message
+        text = message.__pydantic_serializer__.to_json(message, by_alias=True).decode()
+        return self._outbox.send(text)
 
-    async def send_json(self, data: Any) -> None:
-        """Send any JSON-serializable value (no model, no validation)."""
-        await self._outbox.send(json.dumps(data, separators=(",", ":")))
+    def send_json(self, data: Any) -> Awaitable[None]:
+        """Send any JSON-serializable value (no model, no validation); await the result,
+        as for :meth:`send_message`."""
+        return self._outbox.send(json.dumps(data, separators=(",", ":")))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close this connection (after this connection's own queued replies; group
@@ -493,15 +499,16 @@ class AsyncJsonWebsocketConsumer:
                 f"Message too large (limit {self.max_message_size} bytes)", "message_too_large"
             )
             return
+        handlers = self.message_handlers
         try:
-            message = self.message_handlers.validate_json(text)
+            message = handlers.parse(text)
         except ValidationError as exc:
             await self._invalid_frame(exc, text)
             return
         action = message.action
-        if self.log_websocket_message:
+        if self.log_websocket_message and logger.isEnabledFor(logging.INFO):
             self._log("received", action)
-        handler = self.message_handlers.by_action[action]
+        handler = handlers.by_action[action]
         if self._lock is None:
             await self._handle_message(handler, message)
         else:
@@ -587,8 +594,16 @@ class AsyncJsonWebsocketConsumer:
 
     async def _handle_message(self, handler: Handler, message: BaseMessage) -> None:
         try:
-            if not handler.permissions or await self._permitted(handler, message):
+            if handler.permissions and not await self._permitted(handler, message):
+                pass
+            elif handler.streaming:
                 await self._run(handler, message)
+            else:  # _run's other half, inline: one coroutine less per message
+                result = await handler.func(self, message)
+                if result is not None:
+                    if not isinstance(result, BaseMessage):
+                        result = self._reply(handler, result, "returned")
+                    await self.send_message(result)
         except ConnectionGone:
             raise
         except NotAMessage as exc:
@@ -611,7 +626,9 @@ class AsyncJsonWebsocketConsumer:
             return
         result = await handler.func(self, message)
         if result is not None:
-            await self.send_message(self._reply(handler, result, "returned"))
+            if not isinstance(result, BaseMessage):
+                result = self._reply(handler, result, "returned")
+            await self.send_message(result)
 
     def _reply(self, handler: Handler, value: object, verb: str) -> BaseMessage:
         if isinstance(value, BaseMessage):
@@ -694,7 +711,7 @@ class AsyncJsonWebsocketConsumer:
         except ValidationError:
             logger.exception("event %r does not match %s", envelope.action, handler.name)
             return
-        if self.log_websocket_message:
+        if self.log_websocket_message and logger.isEnabledFor(logging.INFO):
             self._log("event", envelope.action)
         try:
             await self._run(handler, event)
@@ -782,7 +799,9 @@ class AsyncJsonWebsocketConsumer:
         await self.send_message(AuthenticationMessage(payload=payload))
 
     def _log(self, direction: Literal["sent", "received", "event"], action: str) -> None:
-        if action not in self.log_ignored_actions and logger.isEnabledFor(logging.INFO):
+        """One line per message (callers check ``log_websocket_message`` and the level
+        first, so a message costs no call when logging is off)."""
+        if action not in self.log_ignored_actions:
             logger.info("%s %s %r", type(self).__name__, direction, action)
 
 

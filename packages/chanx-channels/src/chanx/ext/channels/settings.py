@@ -5,7 +5,7 @@
     # settings.py
     CHANX = {
         "SEND_COMPLETION": False,          # complete / group_complete / event_complete
-        "LOG_WEBSOCKET_MESSAGE": True,     # log each received and sent action (INFO)
+        "LOG_WEBSOCKET_MESSAGE": False,    # log each received and sent action (INFO)
         "LOG_IGNORED_ACTIONS": [],         # actions never logged
         "MAX_MESSAGE_SIZE": 1048576,       # largest text frame parsed, in UTF-8 bytes
         "CLOSE_OLD_CONNECTIONS": "auto",   # database connection clean-up between frames
@@ -42,7 +42,7 @@ T = TypeVar("T")
 
 DEFAULTS: Mapping[str, Any] = {
     "SEND_COMPLETION": False,
-    "LOG_WEBSOCKET_MESSAGE": True,
+    "LOG_WEBSOCKET_MESSAGE": False,
     "LOG_IGNORED_ACTIONS": (),
     "MAX_MESSAGE_SIZE": DEFAULT_MAX_MESSAGE_SIZE,
     "CLOSE_OLD_CONNECTIONS": "auto",

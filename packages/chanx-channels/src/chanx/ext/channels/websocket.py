@@ -102,6 +102,18 @@ class ChannelsTransport(ASGITransport):
         except self._gone as exc:
             raise ConnectionGone from exc
 
+    async def send_frame(self, message: dict[str, Any]) -> None:
+        """Send a ``websocket.send`` event the consumer made itself (Channels' ``send``:
+        text as given, never re-encoded, or bytes)."""
+        if self._handshake is not None:
+            await self.answer_handshake()
+        if self.closed:
+            return
+        try:
+            await self._send(message)
+        except self._gone as exc:
+            raise ConnectionGone from exc
+
     async def close(self, code: int = 1000, reason: str = "") -> None:
         if not self.closed:
             await self.answer_handshake()  # so the client sees the code
@@ -518,8 +530,7 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
         await self.deliver(envelope)
 
     async def _read_layer(self) -> None:
-        # Beside the client loop, from registration on (as Channels reads from its start);
-        # the dispatch lock keeps handling one message at a time.
+        # Beside the client loop, from registration on (as Channels reads from its start).
         # Channels' in-memory layer scans every channel and group at the start of each
         # receive. One group_send wakes every member's reader at once: if each ran its
         # next receive (the scan) right after writing its frame, the last member would
@@ -527,6 +538,13 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
         # write first (bench/RESULTS.md: fan-out to 1000 members on this layer, the last
         # one served about 4x sooner, with 40% less CPU). Other layers' receives are
         # cheap: no yield there.
+        #
+        # chanx's own envelopes only enter the connection's outbox (events wait there
+        # for the consumer's event worker), so they are taken without the dispatch
+        # lock: while a handler waits for a client that reads slowly, they keep leaving
+        # the channel layer, whose channels drop what is over their capacity, and queue
+        # in the outbox, bounded and in order. Other messages (type-named handlers of
+        # the user's) are dispatched one at a time with client frames, as in Channels.
         scans_on_receive = isinstance(self.channel_layer, InMemoryChannelLayer)
         envelopes_to_engine = self._envelopes_to_engine
         observed = current_observer.get() is not None
@@ -539,44 +557,62 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
             if observed:
                 self._layer_message = True
             try:
-                async with self._dispatching:
-                    if self._closing is not None:
-                        return
+                if self._closing is not None:
+                    return
+                if envelopes_to_engine and message.get("type") == WIRE_TYPE:
                     try:
-                        if envelopes_to_engine and message.get("type") == WIRE_TYPE:
-                            # dispatch's work for chanx's own messages, one call less.
-                            if message.get("kind") != "message" and needs_cleanup(
-                                self.close_old_connections
-                            ):
-                                await clean_old_connections()
-                            await self.chanx_envelope(message)
-                        else:
-                            await self.dispatch(message)
-                    except StopConsumer:
-                        logger.info(
-                            "%r stopped the consumer of %s; closing with code 1000",
-                            message.get("type"),
-                            self.channel_name,
-                        )
-                        await self._close_for(1000)
-                        return
+                        # dispatch's work for chanx's own messages, one call less.
+                        if message.get("kind") != "message" and needs_cleanup(
+                            self.close_old_connections
+                        ):
+                            await clean_old_connections()
+                        await self.chanx_envelope(message)
                     except Exception as exc:
-                        logger.error(
-                            "%r from the layer failed for %s (%s: %s); closing with code %d",
-                            message.get("type"),
-                            self.channel_name,
-                            type(exc).__name__,
-                            exc,
-                            CLOSE_SERVER_ERROR,
-                            exc_info=exc,
-                        )
-                        await self._close_for(CLOSE_SERVER_ERROR)
+                        async with self._dispatching:
+                            await self._layer_message_failed(message, exc)
                         return
+                elif not await self._dispatch_layer_message(message):
+                    return
             finally:
                 if observed:
                     self._end_layer_message()
             if scans_on_receive:
                 await asyncio.sleep(0)
+
+    async def _dispatch_layer_message(self, message: Message) -> bool:
+        """Dispatch a layer message that is not chanx's own, one at a time with client
+        frames; returns whether the reader goes on."""
+        async with self._dispatching:
+            if self._closing is not None:
+                return False
+            try:
+                await self.dispatch(message)
+            except StopConsumer:
+                logger.info(
+                    "%r stopped the consumer of %s; closing with code 1000",
+                    message.get("type"),
+                    self.channel_name,
+                )
+                await self._close_for(1000)
+                return False
+            except Exception as exc:
+                await self._layer_message_failed(message, exc)
+                return False
+        return True
+
+    async def _layer_message_failed(self, message: Message, exc: Exception) -> None:
+        """A layer message's handling raised: log it, close with ``CLOSE_SERVER_ERROR``
+        (the caller holds the dispatch lock)."""
+        logger.error(
+            "%r from the layer failed for %s (%s: %s); closing with code %d",
+            message.get("type"),
+            self.channel_name,
+            type(exc).__name__,
+            exc,
+            CLOSE_SERVER_ERROR,
+            exc_info=exc,
+        )
+        await self._close_for(CLOSE_SERVER_ERROR)
 
     def _end_layer_message(self) -> None:
         self._layer_message = False
@@ -672,14 +708,27 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
     async def send(
         self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
     ) -> None:
-        """Send a frame (Channels' signature: ``close=True`` closes afterwards). Frames
-        sent once the connection is closed are dropped."""
+        """Send a frame (Channels' signature: ``close=True`` closes afterwards). It goes
+        through the connection's outbox, after the frames already there (replies, group
+        messages), as every frame of the connection does. Frames sent once the
+        connection is closed, or the client has gone, are dropped."""
+        if text_data is not None:
+            frame: dict[str, Any] = {"type": "websocket.send", "text": text_data}
+        elif bytes_data is not None:
+            frame = {"type": "websocket.send", "bytes": bytes_data}
+        else:
+            raise ValueError("You must pass one of bytes_data or text_data")
         transport = self.transport
         if transport.closed:
             logger.debug("dropped a frame sent after the close on %s", self.channel_name)
             return
-        await transport.answer_handshake()
-        await super().send(text_data, bytes_data, close)
+        try:
+            await self.outbox.write(lambda: transport.send_frame(frame))
+        except ConnectionGone:
+            logger.debug("dropped a frame for %s: the client has gone", self.channel_name)
+            return
+        if close:
+            await self.close(close)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
         """Send any JSON value, encoded by :meth:`encode_json` (Channels' signature:
@@ -688,12 +737,17 @@ class AsyncJsonWebsocketConsumer(ChannelsJsonConsumer, CoreConsumer):  # type: i
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the connection (Channels' signature; no ``code`` means 1000). Before
-        :meth:`accept`, this refuses the handshake."""
+        :meth:`accept`, this refuses the handshake. The close goes through the outbox:
+        after this connection's own frames already there; group messages and events
+        still queued are discarded."""
         transport = self.transport
         if transport.closed:
             return
-        await transport.answer_handshake()
-        await ChannelsJsonConsumer.close(self, code, reason)
+        number = 1000 if code is None or isinstance(code, bool) else code
+        try:
+            await self.outbox.close(number, reason or "")
+        except ConnectionGone:
+            logger.debug("%s: the client had gone before the close", self.channel_name)
         transport.closed = True
 
     async def broadcast_message(

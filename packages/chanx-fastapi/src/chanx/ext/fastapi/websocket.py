@@ -15,7 +15,7 @@ is ``self.websocket``.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from fastapi import params
@@ -168,8 +168,9 @@ class ConsumerEndpoint:
     def __repr__(self) -> str:
         return f"<ConsumerEndpoint {self.consumer_class.__qualname__}>"
 
-    async def __call__(self, websocket: WebSocket) -> None:
+    def __call__(self, websocket: WebSocket) -> Coroutine[Any, Any, None]:
+        # FastAPI awaits what this returns: the connection's coroutine, no layer between.
         consumer = self.consumer_class()
         if self.dependencies:
             consumer.endpoint_dependencies = self.dependencies
-        await serve(consumer, websocket)
+        return serve(consumer, websocket)

@@ -33,7 +33,7 @@ from chanx.ext.litestar.registry import binding_of
 if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.connection import ASGIConnection
-    from litestar.types import ASGIApp, Receive, Scope, Send
+    from litestar.types import ASGIApp, Guard, Receive, Scope, Send
 
     from chanx.ext.litestar.websocket import AsyncJsonWebsocketConsumer
 
@@ -86,13 +86,26 @@ class GuardGate:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         handler = cast("ConsumerRouteHandler", scope["route_handler"])
         guards = handler.resolve_guards()
         if guards:
-            connection = handler.resolve_websocket_class()(scope, receive, send)
-            for guard in guards:
-                await guard(connection, copy(handler))  # type: ignore[misc]
+            return self._guarded(guards, handler, scope, receive, send)
+        scope[GUARDS_KEY] = True  # type: ignore[literal-required]
+        # The app's coroutine itself: no layer of this gate's that every frame passes.
+        return self.app(scope, receive, send)
+
+    async def _guarded(
+        self,
+        guards: list[Guard],
+        handler: ConsumerRouteHandler,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        connection = handler.resolve_websocket_class()(scope, receive, send)
+        for guard in guards:
+            await guard(connection, copy(handler))  # type: ignore[misc]
         scope[GUARDS_KEY] = True  # type: ignore[literal-required]
         await self.app(scope, receive, send)
 
@@ -127,33 +140,26 @@ def handler_function(
         )
 
     async def consumer_handler(socket: WebSocket[Any, Any, Any], **kwargs: Any) -> None:
+        # One connection: on_connect with its Litestar values, then the engine (here,
+        # not in a coroutine of its own, which every frame would pass through).
         if wants_socket:
             kwargs["socket"] = socket
-        await serve(consumer_class, socket, kwargs)
+        scope = cast("dict[str, Any]", socket.scope)
+        scope[STARTED_KEY] = True
+        consumer = consumer_class()
+        consumer.websocket = socket
+        consumer.scope = scope  # on_connect may read self.auth, self.headers, ...
+        consumer.user = scope.get("user")
+        try:
+            await consumer.on_connect(**kwargs)
+        except HTTPException as exc:
+            if not is_refusal(exc):
+                raise
+            await refuse(consumer_class, scope, socket.receive, socket.send, refusal(exc))  # type: ignore[arg-type]
+            return
+        await run_consumer(consumer, scope, socket.receive, socket.send)  # type: ignore[arg-type]
 
     consumer_handler.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
     consumer_handler.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
     consumer_handler.__name__ = consumer_handler.__qualname__ = consumer_class.__name__
     return consumer_handler
-
-
-async def serve(
-    consumer_class: type[AsyncJsonWebsocketConsumer],
-    socket: WebSocket[Any, Any, Any],
-    on_connect_kwargs: dict[str, Any],
-) -> None:
-    """Run one connection: ``on_connect`` with its Litestar values, then the engine."""
-    scope = cast("dict[str, Any]", socket.scope)
-    scope[STARTED_KEY] = True
-    consumer = consumer_class()
-    consumer.websocket = socket
-    consumer.scope = scope  # on_connect may read self.auth, self.headers, ...
-    consumer.user = scope.get("user")
-    try:
-        await consumer.on_connect(**on_connect_kwargs)
-    except HTTPException as exc:
-        if not is_refusal(exc):
-            raise
-        await refuse(consumer_class, scope, socket.receive, socket.send, refusal(exc))  # type: ignore[arg-type]
-        return
-    await run_consumer(consumer, scope, socket.receive, socket.send)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any
 
 from starlette.authentication import AuthCredentials
@@ -68,12 +69,15 @@ class ConsumerEndpoint:
     def __repr__(self) -> str:
         return f"<ConsumerEndpoint {self.consumer_class.__qualname__}>"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await serve(self.consumer_class(), WebSocket(scope, receive, send))
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
+        # Returns the connection's coroutine rather than awaiting it: a layer less that
+        # every frame would pass through.
+        return serve(self.consumer_class(), WebSocket(scope, receive, send))
 
 
-async def serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> None:
-    """Run one connection of ``consumer`` over a Starlette ``WebSocket`` until it ends.
+def serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> Coroutine[Any, Any, None]:
+    """The coroutine running one connection of ``consumer`` over a Starlette
+    ``WebSocket`` until it ends (await it).
 
     A connection made as a known user (:class:`~chanx.core.auth.KnownUser`, a test's
     ``user=``) gets it as ``scope["user"]`` and its ``auth`` (default: credentials with
@@ -86,4 +90,4 @@ async def serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> N
         scope["auth"] = known.auth if known.auth is not None else AuthCredentials(["authenticated"])
     consumer.websocket = websocket
     consumer.user = scope.get("user")
-    await run_consumer(consumer, websocket.scope, websocket.receive, websocket.send, GONE)
+    return run_consumer(consumer, scope, websocket.receive, websocket.send, GONE)
