@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,6 +112,18 @@ def build_wheels(hatch: Path, dest: Path) -> int:
     return 0
 
 
+def install_node_tooling() -> None:
+    """The AsyncAPI tests' node packages (pinned by their package-lock.json), installed
+    once. Without npm nothing is done: those tests then fail, saying what to install."""
+    node_dir = ROOT / "tests" / "asyncapi" / "node"
+    if (node_dir / "node_modules").is_dir() or shutil.which("npm") is None:
+        return
+    say("installing the AsyncAPI tests' node packages (once): npm ci")
+    command = ["npm", "ci", "--prefix", str(node_dir), "--no-audit", "--no-fund"]
+    if not run(*command, "--loglevel=error"):
+        raise SystemExit("dev.py: npm ci failed (see above)")
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
@@ -121,6 +134,8 @@ def main(argv: list[str]) -> int:
     command, *rest = argv
     if command == "wheels":
         return build_wheels(hatch, Path(rest[0]).resolve() if rest else ROOT / "dist")
+    if command == "test":
+        install_node_tooling()
     args = rest if command == "hatch" else [*SHORTCUTS.get(command, ["run", command]), *rest]
     if os.name == "nt":
         return subprocess.run([str(hatch), *args], cwd=ROOT).returncode
