@@ -19,12 +19,13 @@ from chanx.asyncapi.discovery import discover_routes
 from chanx.asyncapi.document import Info, Route, build_document
 from chanx.asyncapi.emit import to_json, to_yaml
 from chanx.asyncapi.page import DEFAULT_ASSETS, PageAssets, render_page
-from chanx.asyncapi.serve import DocsConfig
+from chanx.asyncapi.serve import DocsConfig, DocsOptions
 
 __all__ = [
     "DEFAULT_ASSETS",
     "Change",
     "DocsConfig",
+    "DocsOptions",
     "Info",
     "PageAssets",
     "Route",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
 
 from chanx.asyncapi.document import Info, Route, build_document
 from chanx.asyncapi.emit import to_json, to_yaml
@@ -45,6 +45,17 @@ _HOST = re.compile(
 address in brackets."""
 
 
+class DocsOptions(TypedDict, total=False):
+    """The keyword arguments every adapter's docs routes take (``asyncapi_docs(...)``,
+    Django's ``asyncapi_urls(...)``): the fields of :class:`DocsConfig`."""
+
+    title: str
+    version: str
+    description: str
+    servers: Mapping[str, str] | None
+    assets: PageAssets
+
+
 @dataclass(frozen=True)
 class DocsConfig:
     """How an app's AsyncAPI document is described and served.
@@ -58,13 +69,13 @@ class DocsConfig:
     title: str = "WebSocket API"
     version: str = "0.1.0"
     description: str = ""
-    servers: Mapping[str, str] = field(default_factory=dict)
+    servers: Mapping[str, str] | None = None
     assets: PageAssets = DEFAULT_ASSETS
 
     def info(self, request_server: str | None = None) -> Info:
         """The document's info; ``request_server`` (``ws://host``) is used when no
         servers are configured."""
-        servers = dict(self.servers)
+        servers = dict(self.servers or {})
         if not servers and request_server:
             servers["default"] = request_server
         return Info(self.title, self.version, self.description, servers)

@@ -17,12 +17,21 @@ keeping its inner app as ``inner`` or ``application``) and nested ``URLRouter`` 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from typing_extensions import Unpack
+
 from chanx.asyncapi.document import Route
-from chanx.asyncapi.page import DEFAULT_ASSETS, PageAssets
-from chanx.asyncapi.serve import FILE_NAMES, FORMATS, DocsConfig, Format, Rendered, websocket_server
+from chanx.asyncapi.serve import (
+    FILE_NAMES,
+    FORMATS,
+    DocsConfig,
+    DocsOptions,
+    Format,
+    Rendered,
+    websocket_server,
+)
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 
 _CONVERTER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -184,21 +193,15 @@ def application_routes(application: Any = None) -> list[Route]:
     return routes
 
 
-def asyncapi_urls(
-    *,
-    title: str = "WebSocket API",
-    version: str = "0.1.0",
-    description: str = "",
-    servers: Mapping[str, str] | None = None,
-    assets: PageAssets = DEFAULT_ASSETS,
-    application: Any = None,
-) -> list[Any]:
+def asyncapi_urls(*, application: Any = None, **options: Unpack[DocsOptions]) -> list[Any]:
     """URL patterns for ``include()``: the page at the include's prefix, the document at
     ``asyncapi.json`` and ``asyncapi.yaml`` below it. ``application`` defaults to
-    ``settings.ASGI_APPLICATION``; ``servers`` to the host the request reached."""
+    ``settings.ASGI_APPLICATION``; ``options``: ``title``, ``version``, ``description``,
+    ``servers`` (default: the host the request reached) and ``assets``, as in
+    :class:`chanx.asyncapi.DocsConfig`."""
     from django.urls import path
 
-    config = DocsConfig(title, version, description, dict(servers or {}), assets)
+    config = DocsConfig(**options)
     rendered: Rendered = {}
 
     def view(kind: Format) -> Callable[..., Any]:

@@ -18,14 +18,15 @@ that route, router and mount dependencies read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.dependencies.utils import get_parameterless_sub_dependant
 from fastapi.routing import iter_route_contexts
+from typing_extensions import Unpack
 
-from chanx.asyncapi.page import DEFAULT_ASSETS, PageAssets
+from chanx.asyncapi.serve import DocsOptions
 from chanx.core.auth import SecurityScheme
 from chanx.ext.fastapi.auth import security_from_dependant
 from chanx.ext.fastapi.websocket import ConsumerEndpoint
@@ -50,29 +51,12 @@ def _dependencies(
     return tuple(security), True if endpoint.dependencies else None
 
 
-def asyncapi_docs(
-    *,
-    path: str = "/asyncapi",
-    title: str = "WebSocket API",
-    version: str = "0.1.0",
-    description: str = "",
-    servers: Mapping[str, str] | None = None,
-    assets: PageAssets = DEFAULT_ASSETS,
-) -> APIRouter:
+def asyncapi_docs(*, path: str = "/asyncapi", **options: Unpack[DocsOptions]) -> APIRouter:
     """A router serving the AsyncAPI document of the app that includes it: the page at
     ``path``, the document at ``{path}/asyncapi.json`` and ``{path}/asyncapi.yaml``
     (:func:`chanx.ext.starlette.asyncapi_docs`'s routes, kept out of the OpenAPI schema).
 
     The routes are found on the first request (so include it wherever you like);
-    ``servers`` defaults to the host the request reached; ``assets`` says where the
-    page loads the AsyncAPI component from (see :class:`chanx.asyncapi.PageAssets`).
+    ``options`` as in :func:`chanx.ext.starlette.asyncapi_docs`.
     """
-    routes = routing.asyncapi_docs(
-        path=path,
-        title=title,
-        version=version,
-        description=description,
-        servers=servers,
-        assets=assets,
-    )
-    return APIRouter(routes=list(routes))
+    return APIRouter(routes=list(routing.asyncapi_docs(path=path, **options)))

@@ -24,10 +24,18 @@ from typing import Any
 from litestar import Litestar, Request, Response, Router, get
 from litestar.middleware import AbstractAuthenticationMiddleware, DefineMiddleware
 from litestar.routes import WebSocketRoute
+from typing_extensions import Unpack
 
 from chanx.asyncapi.document import Route
-from chanx.asyncapi.page import DEFAULT_ASSETS, PageAssets
-from chanx.asyncapi.serve import FILE_NAMES, FORMATS, DocsConfig, Format, Rendered, request_server
+from chanx.asyncapi.serve import (
+    FILE_NAMES,
+    FORMATS,
+    DocsConfig,
+    DocsOptions,
+    Format,
+    Rendered,
+    request_server,
+)
 from chanx.core.auth import SecurityScheme
 from chanx.ext.litestar.routing import ConsumerRouteHandler
 
@@ -96,22 +104,15 @@ def _openapi_schemes(app: Litestar) -> list[SecurityScheme]:
     return found
 
 
-def asyncapi_docs(
-    *,
-    path: str = "/asyncapi",
-    title: str = "WebSocket API",
-    version: str = "0.1.0",
-    description: str = "",
-    servers: Mapping[str, str] | None = None,
-    assets: PageAssets = DEFAULT_ASSETS,
-) -> Router:
+def asyncapi_docs(*, path: str = "/asyncapi", **options: Unpack[DocsOptions]) -> Router:
     """A router serving the AsyncAPI document of the app it is part of: the page at
     ``path``, the document at ``{path}/asyncapi.json`` and ``{path}/asyncapi.yaml``.
 
-    ``servers`` defaults to the host the request reached; ``assets`` says where the
-    page loads the AsyncAPI component from (see :class:`chanx.asyncapi.PageAssets`).
+    ``options``: ``title``, ``version``, ``description``, ``servers`` (default: the
+    host the request reached) and ``assets`` (where the page loads the AsyncAPI
+    component from), as in :class:`chanx.asyncapi.DocsConfig`.
     """
-    config = DocsConfig(title, version, description, dict(servers or {}), assets)
+    config = DocsConfig(**options)
     # Rendered documents live in the app's state (Litestar apps take no weak references).
     state_key = f"chanx_asyncapi_{id(config):x}"
 

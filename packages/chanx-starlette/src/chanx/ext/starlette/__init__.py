@@ -1,7 +1,5 @@
-"""chanx for Starlette: typed WebSocket consumers on Starlette routes, authentication
-from ``AuthenticationMiddleware``, the app's group layer, its AsyncAPI document. The
-layer functions ``app_layer``, ``bind_layer`` and ``current_layer`` are core's
-(:mod:`chanx.core.binding`); testing helpers are core's too (:mod:`chanx.testing`)."""
+"""chanx for Starlette: consumers on Starlette routes, ``AuthenticationMiddleware`` as
+authentication, the app's group layer (core's :mod:`chanx.core.binding`), AsyncAPI docs."""
 
 from chanx.core.binding import app_layer, bind_layer, current_layer
 from chanx.ext.starlette.auth import ScopesAuthenticator, requires

@@ -1,6 +1,5 @@
-"""Starlette authentication in chanx terms: ``AuthenticationMiddleware`` sets
-``scope["user"]`` and ``scope["auth"]`` (credentials with scopes), the consumer's
-``self.user`` and ``self.auth``; :func:`requires` turns them into a chanx decision."""
+"""Starlette authentication in chanx terms: what ``AuthenticationMiddleware`` sets
+(``scope["user"]``, ``scope["auth"]``) turned into a chanx decision by :func:`requires`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""The app's group layer on Starlette (and FastAPI): bound to the app with core's
-:class:`~chanx.core.binding.LayerMiddleware`, kept in ``app.state``, so core's
-``app_layer(app)`` and ``bind_layer(app)`` find it (the rules: :mod:`chanx.core.binding`).
-"""
+"""The app's group layer on Starlette (and FastAPI): kept in ``app.state`` and bound by
+core's ``LayerMiddleware``, so ``app_layer(app)`` finds it (:mod:`chanx.core.binding`)."""
 
 from __future__ import annotations
 

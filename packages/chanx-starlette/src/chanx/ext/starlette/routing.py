@@ -5,17 +5,17 @@ app's layer (the classes it mounts) and its AsyncAPI document (:func:`discover`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from functools import singledispatch
 from typing import Any, NamedTuple
 
 from starlette.applications import Starlette
 from starlette.routing import Host, Mount, Router, WebSocketRoute
 from starlette.routing import Route as HTTPRoute
+from typing_extensions import Unpack
 
 from chanx.asyncapi.document import Route
-from chanx.asyncapi.page import DEFAULT_ASSETS, PageAssets
-from chanx.asyncapi.serve import FILE_NAMES, FORMATS, DocsApp, DocsConfig
+from chanx.asyncapi.serve import FILE_NAMES, FORMATS, DocsApp, DocsConfig, DocsOptions
 from chanx.core.auth import SecurityScheme
 
 
@@ -84,23 +84,16 @@ def discover(target: Any) -> list[Route] | None:
     ]
 
 
-def asyncapi_docs(
-    *,
-    path: str = "/asyncapi",
-    title: str = "WebSocket API",
-    version: str = "0.1.0",
-    description: str = "",
-    servers: Mapping[str, str] | None = None,
-    assets: PageAssets = DEFAULT_ASSETS,
-) -> list[HTTPRoute]:
+def asyncapi_docs(*, path: str = "/asyncapi", **options: Unpack[DocsOptions]) -> list[HTTPRoute]:
     """Routes serving the AsyncAPI document of the app they are part of: the page at
     ``path``, the document at ``{path}/asyncapi.json`` and ``{path}/asyncapi.yaml``::
 
         app.routes.extend(asyncapi_docs(title="Chat", version="1.0.0"))
 
-    ``servers`` defaults to the host the request reached; ``assets``: where the page
-    loads the AsyncAPI component from (:class:`chanx.asyncapi.PageAssets`)."""
-    config = DocsConfig(title, version, description, dict(servers or {}), assets)
+    ``options``: ``title``, ``version``, ``description``, ``servers`` (default: the host
+    the request reached) and ``assets`` (where the page loads the AsyncAPI component
+    from), as in :class:`chanx.asyncapi.DocsConfig`."""
+    config = DocsConfig(**options)
     base = path.rstrip("/")
     return [
         HTTPRoute(

@@ -15,8 +15,7 @@ from chanx.core.asgi import adapter_consumer, run_consumer
 from chanx.core.auth import AuthResult, known_user
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
 
-GONE = (OSError, WebSocketDisconnect, WebSocketDisconnected)
-"""What Starlette's ``WebSocket.send`` raises once the client has gone."""
+GONE = (OSError, WebSocketDisconnect, WebSocketDisconnected)  # sending once the client is gone
 
 
 class AsyncJsonWebsocketConsumer(CoreConsumer):
@@ -70,19 +69,16 @@ class ConsumerEndpoint:
         return f"<ConsumerEndpoint {self.consumer_class.__qualname__}>"
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
-        # Returns the connection's coroutine rather than awaiting it: a layer less that
-        # every frame would pass through.
+        # The connection's coroutine, not awaited here: one layer less for every frame.
         return serve(self.consumer_class(), WebSocket(scope, receive, send))
 
 
 def serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> Coroutine[Any, Any, None]:
     """The coroutine running one connection of ``consumer`` over a Starlette
-    ``WebSocket`` until it ends (await it).
-
-    A connection made as a known user (:class:`~chanx.core.auth.KnownUser`, a test's
-    ``user=``) gets it as ``scope["user"]`` and its ``auth`` (default: credentials with
-    the ``"authenticated"`` scope) as ``scope["auth"]``, in place of what
-    ``AuthenticationMiddleware`` found."""
+    ``WebSocket`` until it ends (await it). A connection made as a known user
+    (:class:`~chanx.core.auth.KnownUser`, a test's ``user=``) gets it as ``scope["user"]``
+    and its ``auth`` (default: credentials with the ``"authenticated"`` scope) as
+    ``scope["auth"]``, in place of what ``AuthenticationMiddleware`` found."""
     scope = websocket.scope
     known = known_user(scope)
     if known is not None:
