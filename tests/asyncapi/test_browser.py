@@ -36,6 +36,7 @@ SERVERS = {
     "starlette": (["-m", "uvicorn", "tests.asyncapi.starlette_app:app"], "/asyncapi"),
 }
 RENDER_TIMEOUT = 60.0
+FALLBACK = "If this text stays, the component did not load"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -127,8 +128,40 @@ async def test_the_page_renders_every_operation(browser: Browser, served: tuple[
     assert title in await page.evaluate("document.body.innerText")
     for channel in document["channels"].values():
         assert channel["address"] in await page.evaluate("document.body.innerText")
+    assert FALLBACK not in await page.evaluate("document.body.innerText")  # replaced
     assert page.console_errors == []
     await page.close()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_without_the_component_the_page_says_why(browser: Browser) -> None:
+    # Offline (the CDN unreachable): not a blank page, but why and where the document is.
+    port = free_port()
+    command = python("-m", "uvicorn", "examples.fastapi_chat.main:app", "--port", str(port))
+    with running(command, port):
+        page = await browser.new_page()
+        failing: set[asyncio.Task[dict[str, Any]]] = set()
+        handle = page._on_event
+
+        def on_event(method: str, params: dict[str, Any]) -> None:
+            if method == "Fetch.requestPaused":
+                reason = {"requestId": params["requestId"], "errorReason": "NameNotResolved"}
+                task = asyncio.get_running_loop().create_task(
+                    page.send("Fetch.failRequest", reason)
+                )
+                failing.add(task)
+                task.add_done_callback(failing.discard)
+            else:
+                handle(method, params)
+
+        page._on_event = on_event  # type: ignore[method-assign]
+        await page.send("Fetch.enable", {"patterns": [{"urlPattern": CDN_BASE + "/*"}]})
+        await page.goto(f"http://127.0.0.1:{port}/asyncapi")
+        shown = await page.evaluate("document.body.innerText")
+        assert FALLBACK in shown
+        assert f"{CDN_BASE}/browser/standalone/index.js" in shown
+        assert "/asyncapi.json" in shown
+        await page.close()
 
 
 @pytest.mark.asyncio(loop_scope="module")
