@@ -4,7 +4,9 @@ Every test that starts a process goes through here."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -37,15 +39,25 @@ class Server:
     full pipe) and can be waited on, for a line or for a listening port."""
 
     def __init__(
-        self, args: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path = ROOT
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        cwd: Path = ROOT,
+        *,
+        group: bool = False,
     ) -> None:
         self.args = list(args)
+        # group: the command starts the server as a grandchild (``dev.py demo`` is hatch,
+        # which runs the server through a shell) and a signal to the command alone would
+        # leave the server running: it gets a process group of its own, stopped whole.
+        self.group = group
         self.proc = subprocess.Popen(
             self.args,
             cwd=cwd,
             env={**os.environ, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            start_new_session=group,
         )
         self._output = bytearray()
         self._changed = threading.Condition()
@@ -96,17 +108,28 @@ class Server:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        """Terminate (kill after 10 s) and collect the output."""
+        """Terminate (kill after 10 s) and collect the output; with ``group``, every
+        process of the group (what is left once the command has exited is killed)."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self._signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal(signal.SIGKILL)
                 self.proc.wait()
+        if self.group:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
         self._reader.join(timeout=5)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+
+    def _signal(self, number: signal.Signals) -> None:
+        if self.group:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, number)
+        else:
+            self.proc.send_signal(number)
 
     def kill(self) -> None:
         """Kill at once: no goodbye to its clients."""
@@ -137,10 +160,15 @@ def server(
 
 @contextmanager
 def running(
-    command: Sequence[str], port: int, env: Mapping[str, str] | None = None
+    command: Sequence[str],
+    port: int,
+    env: Mapping[str, str] | None = None,
+    *,
+    group: bool = False,
 ) -> Iterator[Server]:
-    """Run ``command`` (which serves on ``port``) for the duration of the block."""
-    started = Server(command, env)
+    """Run ``command`` (which serves on ``port``) for the duration of the block
+    (``group``: see :class:`Server`)."""
+    started = Server(command, env, group=group)
     try:
         started.wait_for_port(port)
         yield started

@@ -36,6 +36,7 @@ SERVERS = {
     "starlette": (["-m", "uvicorn", "tests.asyncapi.starlette_app:app"], "/asyncapi"),
 }
 RENDER_TIMEOUT = 60.0
+FALLBACK = "If this text stays, the component did not load"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -127,8 +128,40 @@ async def test_the_page_renders_every_operation(browser: Browser, served: tuple[
     assert title in await page.evaluate("document.body.innerText")
     for channel in document["channels"].values():
         assert channel["address"] in await page.evaluate("document.body.innerText")
+    assert FALLBACK not in await page.evaluate("document.body.innerText")  # replaced
     assert page.console_errors == []
     await page.close()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_without_the_component_the_page_says_why(browser: Browser) -> None:
+    # Offline (the CDN unreachable): not a blank page, but why and where the document is.
+    port = free_port()
+    command = python("-m", "uvicorn", "examples.fastapi_chat.main:app", "--port", str(port))
+    with running(command, port):
+        page = await browser.new_page()
+        failing: set[asyncio.Task[dict[str, Any]]] = set()
+        handle = page._on_event
+
+        def on_event(method: str, params: dict[str, Any]) -> None:
+            if method == "Fetch.requestPaused":
+                reason = {"requestId": params["requestId"], "errorReason": "NameNotResolved"}
+                task = asyncio.get_running_loop().create_task(
+                    page.send("Fetch.failRequest", reason)
+                )
+                failing.add(task)
+                task.add_done_callback(failing.discard)
+            else:
+                handle(method, params)
+
+        page._on_event = on_event  # type: ignore[method-assign]
+        await page.send("Fetch.enable", {"patterns": [{"urlPattern": CDN_BASE + "/*"}]})
+        await page.goto(f"http://127.0.0.1:{port}/asyncapi")
+        shown = await page.evaluate("document.body.innerText")
+        assert FALLBACK in shown
+        assert f"{CDN_BASE}/browser/standalone/index.js" in shown
+        assert "/asyncapi.json" in shown
+        await page.close()
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -136,11 +169,16 @@ async def test_tampered_component_is_refused(browser: Browser) -> None:
     port = free_port()
     command = python("-m", "uvicorn", "examples.fastapi_chat.main:app", "--port", str(port))
     with running(command, port):
+        # open_page returns after the load event, which waits for the script: by then
+        # the browser has refused it (or run it), no time to sleep out.
         page = await open_page(browser, f"http://127.0.0.1:{port}/asyncapi", tamper=True)
-        await page.wait_for("window.__integrityChecked = true", timeout=1)
-        await page.evaluate("new Promise((resolve) => setTimeout(resolve, 200))")
         assert await page.evaluate("typeof AsyncApiStandalone") == "undefined"
-        assert any("integrity" in error for error in page.console_errors), page.console_errors
+        deadline = asyncio.get_running_loop().time() + 10
+        while not any("integrity" in error for error in page.console_errors):
+            # the console entry travels apart from the load event: wait for it, bounded
+            assert asyncio.get_running_loop().time() < deadline, page.console_errors
+            await asyncio.sleep(0.02)
+        assert FALLBACK in await page.evaluate("document.body.innerText")
         await page.close()
 
 

@@ -84,7 +84,7 @@ def run_cases(case_class: type[unittest.TestCase], application: Any) -> None:
 
 
 def guide_test_settings() -> dict[str, Any]:
-    return run_source(block_with(GUIDE, "# settings/test.py"), "<test settings>")
+    return run_source(block_with(GUIDE, "# mysite/test_settings.py"), "<test settings>")
 
 
 def test_the_quick_start_test_passes_with_the_guides_test_settings(application: Any) -> None:

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.servers import ROOT, free_port, running
+from tests.servers import ROOT, free_port, port_open, running
 
 pytestmark = pytest.mark.e2e
 
@@ -44,10 +44,13 @@ def demo_environment() -> None:
 def test_the_demo_command_serves_the_page() -> None:
     port = free_port()
     command = [sys.executable, "dev.py", "demo", "--port", str(port)]
-    with running(command, port, env=dev_env()) as server:
+    # dev.py becomes hatch, which serves through a shell: the server is a grandchild.
+    with running(command, port, env=dev_env(), group=True) as server:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert b"chanx demo chat" in response.read()
         assert "chanx demo: open" in server.output
+    # Stopped with the command, not left serving (it was, after every run).
+    assert not port_open(port)
 
 
 def test_the_demo_environment_is_lean() -> None:

@@ -56,6 +56,29 @@ class CleanEnv:
         )
 
 
+def new_env(path: Path) -> CleanEnv:
+    """A new virtual environment at ``path`` with pip and nothing else."""
+    # No ensurepip needed (a system Python may lack it): this environment's pip puts pip
+    # into the new one.
+    venv.create(path, with_pip=False)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(path / "bin" / "python"),
+            "install",
+            "-q",
+            "pip",
+        ],
+        check=True,
+        capture_output=True,
+        env=outside_env(),
+    )
+    return CleanEnv(path, {})
+
+
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("dist")
@@ -80,24 +103,7 @@ def clean_env(
     def make(distribution: str) -> CleanEnv:
         if distribution not in made:
             path = tmp_path_factory.mktemp(f"venv-{distribution}")
-            # No ensurepip needed (a system Python may lack it): this environment's pip
-            # puts pip into the new one.
-            venv.create(path, with_pip=False)
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "--python",
-                    str(path / "bin" / "python"),
-                    "install",
-                    "--quiet",
-                    "pip",
-                ],
-                check=True,
-                capture_output=True,
-                env=outside_env(),
-            )
+            new_env(path)
             pip = [str(path / "bin" / "python"), "-m", "pip"]
             subprocess.run(
                 [*pip, "install", "--quiet", "--find-links", str(wheelhouse), distribution],

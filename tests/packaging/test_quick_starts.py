@@ -2,7 +2,8 @@
 a new folder outside the repository, its install commands run in a clean environment
 (wheels from ``python3 dev.py wheels``, everything else from the package index), its
 server started with the page's command, the page's client run against it (the output
-must be what the page shows), then the page's tests (green, and no warnings)."""
+must be what the page shows), then the page's tests (green, and no warnings). The
+testing guide the same way: its set-up in a new environment, then every test it shows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.docs.fences import Fence, fences
-from tests.packaging.conftest import CleanEnv, outside_env
+from tests.packaging.conftest import CleanEnv, new_env, outside_env
 from tests.servers import Server, free_port
 
 PAGES = {
@@ -93,3 +94,29 @@ def test_the_quick_start_runs_as_written(
         output = sh(line, timeout=300)
         assert "warning" not in output.lower(), output
         assert shlex.split(line)[0] in ("pytest", "python")
+
+
+def test_the_testing_guide_runs_after_its_set_up(wheelhouse: Path, tmp_path: Path) -> None:
+    # docs/testing.md: its one install command in a new environment, its pytest settings
+    # and example module, each test it shows pasted into a file of its own beside them.
+    blocks = fences("docs/testing.md")
+    project = tmp_path / "project"
+    project.mkdir()
+    [setup] = [b.body.strip() for b in blocks if b.lang == "sh"]
+    [settings] = [b.body for b in blocks if b.lang == "toml"]
+    (project / "pyproject.toml").write_text(settings)
+    (project / "chat.py").write_text("".join(b.body for b in blocks if b.title == "chat.py"))
+    tests = [b.body for b in blocks if b.lang == "python" and "def test_" in b.body]
+    for number, body in enumerate(tests):
+        (project / f"test_guide_{number}.py").write_text(body)
+    env = new_env(tmp_path / "venv")
+    line = setup.replace(DIST_PLACEHOLDER, str(wheelhouse))
+    installed = env.run("bash", "-c", line, cwd=project, timeout=600)
+    assert installed.returncode == 0, f"{line}\n{installed.stdout}\n{installed.stderr}"
+    ran = env.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
+    output = ran.stdout + ran.stderr
+    assert ran.returncode == 0, output
+    assert "failed" not in output, output
+    assert "skipped" not in output, output
+    assert "warning" not in output.lower(), output
+    assert len(tests) > 5

@@ -101,13 +101,26 @@ def render_page(document: dict[str, Any], assets: PageAssets = DEFAULT_ASSETS) -
         f"{_integrity(assets.stylesheet_integrity)}>\n"
         "</head>\n"
         "<body>\n"
-        f'<div id="{ROOT_ELEMENT_ID}"></div>\n'
+        f'<div id="{ROOT_ELEMENT_ID}">{_fallback(assets)}</div>\n'
         f'<script type="application/json" id="{DOCUMENT_ELEMENT_ID}">{data}</script>\n'
         f'<script src="{html.escape(assets.script_url)}"'
         f"{_integrity(assets.script_integrity)}></script>\n"
         f"<script>{_INIT}</script>\n"
         "</body>\n"
         "</html>\n"
+    )
+
+
+def _fallback(assets: PageAssets) -> str:
+    """What the page shows until the component replaces it, and for good when the
+    component cannot load (offline, blocked, refused by its integrity check): not a
+    blank page, but why, and where the document itself is."""
+    return (
+        "<p>This page shows the AsyncAPI document with the AsyncAPI React component, "
+        f"loaded from <code>{html.escape(assets.script_url)}</code>. If this text stays, "
+        "the component did not load (no network, blocked, or refused by its integrity "
+        "check). The document itself is served under this page's address: its URL "
+        "followed by <code>/asyncapi.json</code> or <code>/asyncapi.yaml</code>.</p>"
     )
 
 

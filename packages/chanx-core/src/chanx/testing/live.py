@@ -30,8 +30,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import importlib.util
 import secrets
 import socket
+import sys
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -58,6 +60,17 @@ USER_HEADER = "x-chanx-live-user"
 """Carries a signed :class:`~chanx.core.auth.KnownUser` to a server in another process."""
 
 HeaderItems = Mapping[str, str] | Iterable[tuple[str, str]] | None
+
+LIVE_MODE_NEEDS = 'live mode needs uvicorn and websockets: pip install "chanx-core[testing]"'
+"""What a missing live-mode dependency's error says to install."""
+
+
+def require(module: str) -> None:
+    """Fail at once, saying what to install, when ``module`` (a live-mode dependency:
+    ``websockets``, ``uvicorn``) is not installed, rather than with a bare import error
+    from deep inside a test."""
+    if module not in sys.modules and importlib.util.find_spec(module) is None:
+        raise ModuleNotFoundError(f"{module} is not installed; {LIVE_MODE_NEEDS}", name=module)
 
 
 class LiveCommunicator(BaseCommunicator):
@@ -108,6 +121,7 @@ class LiveCommunicator(BaseCommunicator):
     # ------------------------------------------------------------------ driver primitives
 
     async def _open(self, timeout: float) -> tuple[bool, Any]:
+        require("websockets")
         from websockets.asyncio.client import connect
         from websockets.exceptions import InvalidStatus
         from websockets.typing import Subprotocol
@@ -289,6 +303,7 @@ class UvicornLiveServer(LiveServer):
 
     async def start(self) -> None:
         """Listen (and run the app's startup, with ``lifespan=True``)."""
+        require("uvicorn")
         import uvicorn
 
         config = uvicorn.Config(
