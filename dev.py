@@ -22,9 +22,11 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 import venv
@@ -139,9 +141,53 @@ def main(argv: list[str]) -> int:
     args = rest if command == "hatch" else [*SHORTCUTS.get(command, ["run", command]), *rest]
     if os.name == "nt":
         return subprocess.run([str(hatch), *args], cwd=ROOT).returncode
-    os.chdir(ROOT)
-    os.execv(hatch, [str(hatch), *args])
-    return 1  # not reached: execv replaces this process
+    return run_hatch(hatch, args)
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes below ``pid``, from Linux's ``/proc`` (none found elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def run_hatch(hatch: Path, args: list[str]) -> int:
+    """Run hatch until it ends. hatch does not pass SIGTERM or SIGHUP on to what it runs
+    (the demo server, pytest), so this does: to hatch and every process below it.
+    Ctrl-C reaches them all from the terminal already; this process only waits."""
+    child = subprocess.Popen([str(hatch), *args], cwd=ROOT)
+    stopped: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        for pid in [child.pid, *descendants(child.pid)]:
+            try:
+                os.kill(pid, signum)
+                stopped.append(pid)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    code = child.wait()
+    deadline = time.monotonic() + 10  # the stopped processes' own shutdown (a server's)
+    while stopped and time.monotonic() < deadline:
+        try:
+            os.kill(stopped[-1], 0)
+            time.sleep(0.05)
+        except ProcessLookupError:
+            stopped.pop()
+    return 128 - code if code < 0 else code
 
 
 if __name__ == "__main__":

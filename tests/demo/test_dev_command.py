@@ -7,6 +7,7 @@ imitation of a Debian system Python.)"""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -50,6 +51,17 @@ def test_the_demo_command_serves_the_page() -> None:
             assert b"chanx demo chat" in response.read()
         assert "chanx demo: open" in server.output
     # Stopped with the command, not left serving (it was, after every run).
+    assert not port_open(port)
+
+
+def test_stopping_the_demo_command_stops_its_server() -> None:
+    # A process manager or IDE stops dev.py alone with SIGTERM (no process group):
+    # dev.py passes it on to hatch and the server below it, and exits once they have.
+    port = free_port()
+    command = [sys.executable, "dev.py", "demo", "--port", str(port)]
+    with running(command, port, env=dev_env()) as server:
+        assert port_open(port)
+    assert server.proc.returncode == 128 + signal.SIGTERM
     assert not port_open(port)
 
 
