@@ -60,6 +60,40 @@ class Events:
         self.handled.append(envelope)
 
 
+class Owner:
+    """The connection an outbox serves, as the outbox sees it: records what it is told."""
+
+    def __init__(self, events: Events) -> None:
+        self.events = events
+        self.overflows: list[str] = []
+        self.failures: list[BaseException] = []
+
+    async def _handle_queued_event(self, handler: Any, envelope: Any) -> None:
+        await self.events.run(handler, envelope)
+
+    def _slow_consumer(self, bound: str) -> None:
+        self.overflows.append(bound)
+
+    def _write_failed(self, exc: BaseException) -> None:
+        self.failures.append(exc)
+
+    def _describe(self) -> str:
+        return "TestConsumer test.1"
+
+
+def make_with_owner(
+    wire: Wire,
+    *,
+    max_messages: int | None = 100,
+    max_bytes: int | None = None,
+    overflow: OverflowPolicy = "close",
+    events: Events | None = None,
+) -> tuple[Outbox, Owner]:
+    owner = Owner(events or Events())
+    outbox = Outbox(wire, owner, max_messages=max_messages, max_bytes=max_bytes, overflow=overflow)
+    return outbox, owner
+
+
 def make(
     wire: Wire,
     *,
@@ -68,18 +102,10 @@ def make(
     overflow: OverflowPolicy = "close",
     events: Events | None = None,
 ) -> tuple[Outbox, list[str]]:
-    overflows: list[str] = []
-    outbox = Outbox(
-        wire.send_text,
-        wire.close,
-        run_event=(events or Events()).run,
-        on_overflow=overflows.append,
-        describe=lambda: "TestConsumer test.1",
-        max_messages=max_messages,
-        max_bytes=max_bytes,
-        overflow=overflow,
+    outbox, owner = make_with_owner(
+        wire, max_messages=max_messages, max_bytes=max_bytes, overflow=overflow, events=events
     )
-    return outbox, overflows
+    return outbox, owner.overflows
 
 
 async def until(condition: Any) -> None:
@@ -443,22 +469,19 @@ async def test_a_client_gone_during_a_delivery_stops_the_outbox_quietly(
         await outbox.send("reply")
 
 
-async def test_a_failure_after_the_send_waited_stops_the_outbox_with_one_warning(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_a_failure_after_the_send_waited_stops_the_outbox_and_tells_its_owner() -> None:
     wire = Wire()
-    outbox, _ = make(wire)
+    outbox, owner = make_with_owner(wire)
     wire.pause()
     outbox.push("one")
     outbox.push("two")
     wire.fail_with = RuntimeError("transport broke")
-    with caplog.at_level(logging.WARNING, logger="chanx.outbox"):
-        wire.resume()
-        await outbox.wait_idle()
+    wire.resume()
+    await outbox.wait_idle()
     assert outbox.stopped
-    [record] = caplog.records
-    assert record.getMessage() == "writing to TestConsumer test.1 failed; delivery stopped"
-    assert isinstance(record.exc_info and record.exc_info[1], RuntimeError)
+    [failure] = owner.failures
+    assert isinstance(failure, RuntimeError)
+    assert str(failure) == "transport broke"
 
 
 async def test_an_own_send_failing_at_once_raises_to_the_handler() -> None:
@@ -528,11 +551,4 @@ def test_settings_are_checked(bad: dict[str, Any], message: str) -> None:
     options: dict[str, Any] = {"max_messages": 1, "max_bytes": None, "overflow": "close"}
     options.update(bad)
     with pytest.raises(ValueError, match=message):
-        Outbox(
-            wire.send_text,
-            wire.close,
-            run_event=Events().run,
-            on_overflow=print,
-            describe=str,
-            **options,
-        )
+        Outbox(wire, Owner(Events()), **options)

@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from chanx.core.eager import Resumed
 from chanx.core.transport import ConnectionGone
@@ -38,9 +38,37 @@ oldest queued group messages and events to make room."""
 
 OVERFLOW_POLICIES: Final = ("close", "drop_oldest")
 
-SendText = Callable[[str], Coroutine[Any, Any, None]]
-CloseTransport = Callable[[int, str], Coroutine[Any, Any, None]]
-RunEvent = Callable[[Any, Any], Awaitable[None]]
+
+class OutboxTransport(Protocol):
+    """What an outbox writes through: a transport's ``send_text`` and ``close``."""
+
+    def send_text(self, text: str) -> Coroutine[Any, Any, None]: ...
+
+    def close(self, code: int, reason: str) -> Coroutine[Any, Any, None]: ...
+
+
+class OutboxOwner(Protocol):
+    """The connection an outbox serves (the consumer): what the outbox calls back.
+
+    One reference to the owner rather than a bound method per callback: an outbox lives
+    as long as its connection, and every object a connection keeps is one more for each
+    of the garbage collector's full passes (with 10,000 connections open, these passes
+    are a large part of a new connection's cost)."""
+
+    def _handle_queued_event(self, handler: Any, envelope: Any) -> Awaitable[None]:
+        """Handle one queued event (the event worker awaits it)."""
+        ...
+
+    def _slow_consumer(self, bound: str) -> None:
+        """The outbox went over ``bound`` (policy ``"close"``) and has stopped."""
+
+    def _write_failed(self, exc: BaseException) -> None:
+        """A delivery's write failed (the client being still there); the outbox has
+        stopped."""
+
+    def _describe(self) -> str:
+        """The connection, for log lines."""
+        ...
 
 
 class _Close:
@@ -129,15 +157,11 @@ class Outbox:
 
     __slots__ = (
         "_burst",
-        "_close",
-        "_describe",
         "_events",
         "_idle_waiter",
-        "_on_failure",
-        "_on_overflow",
-        "_run_event",
-        "_send",
+        "_owner",
         "_seq",
+        "_transport",
         "_worker",
         "_writer",
         "_writes",
@@ -153,24 +177,16 @@ class Outbox:
 
     def __init__(
         self,
-        send: SendText,
-        close: CloseTransport,
+        transport: OutboxTransport,
+        owner: OutboxOwner,
         *,
-        run_event: RunEvent,
-        on_overflow: Callable[[str], None],
-        describe: Callable[[], str],
         max_messages: int | None,
         max_bytes: int | None,
         overflow: OverflowPolicy,
-        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         check_limits(max_messages, max_bytes, overflow)
-        self._send = send
-        self._close = close
-        self._run_event = run_event
-        self._on_overflow = on_overflow
-        self._on_failure = on_failure
-        self._describe = describe
+        self._transport = transport
+        self._owner = owner
         self.max_messages = max_messages
         self.max_bytes = max_bytes
         self.overflow: OverflowPolicy = overflow
@@ -188,10 +204,9 @@ class Outbox:
         self.dropped = 0
         self.overflowed: str | None = None
 
-    def bind(self, send: SendText, close: CloseTransport) -> None:
+    def bind(self, transport: OutboxTransport) -> None:
         """Write through another transport from now on."""
-        self._send = send
-        self._close = close
+        self._transport = transport
 
     # ------------------------------------------------------------------ state
 
@@ -227,7 +242,7 @@ class Outbox:
         is finished when the caller awaits, deliveries queueing behind it meanwhile."""
         if self._writer is not None:
             return self._send_later(text)
-        return self._own_now(self._send(text))
+        return self._own_now(self._transport.send_text(text))
 
     def write(self, start: Callable[[], Coroutine[Any, Any, None]]) -> Awaitable[None]:
         """Like :meth:`send`, for a frame the transport's ``send_text`` does not make (an
@@ -256,7 +271,7 @@ class Outbox:
         self.accepting = False
         self._discard_queued()
         if self._writer is None:
-            await self._own(self._close(code, reason))
+            await self._own(self._transport.close(code, reason))
         else:
             await self._send_later(_Close(code, reason))
 
@@ -305,7 +320,7 @@ class Outbox:
         if not self.accepting:
             return
         if self._writer is None:
-            coro = self._send(text)
+            coro = self._transport.send_text(text)
             try:
                 yielded = coro.send(None)
             except StopIteration:
@@ -373,7 +388,7 @@ class Outbox:
 
     def _push_completion(self, completion: str) -> None:
         """The completion of a group message just written, on a connection still idle."""
-        coro = self._send(completion)
+        coro = self._transport.send_text(completion)
         try:
             yielded = coro.send(None)
         except StopIteration:
@@ -406,13 +421,13 @@ class Outbox:
                     self.queued_messages -= 1
                     self.queued_bytes -= size
                 if isinstance(item, _Close):
-                    await self._close(item.code, item.reason)
+                    await self._transport.close(item.code, item.reason)
                 elif isinstance(item, _Frame):
                     await item.start()
                 else:
-                    await self._send(item)
+                    await self._transport.send_text(item)
                     if completion is not None:
-                        await self._send(completion)
+                        await self._transport.send_text(completion)
                 _resolve(waiter)
         except asyncio.CancelledError:
             self._release(waiter)
@@ -436,11 +451,11 @@ class Outbox:
                 _, handler, envelope, size = events.popleft()
                 self.queued_messages -= 1
                 self.queued_bytes -= size
-                await self._run_event(handler, envelope)
+                await self._owner._handle_queued_event(handler, envelope)
         except ConnectionGone:
-            logger.debug("%s is gone; its events are dropped", self._describe())
+            logger.debug("%s is gone; its events are dropped", self._owner._describe())
         except Exception:
-            logger.exception("handling an event on %s failed", self._describe())
+            logger.exception("handling an event on %s failed", self._owner._describe())
         finally:
             if self._worker is asyncio.current_task():
                 self._worker = None
@@ -462,13 +477,13 @@ class Outbox:
         if self.overflow == "close":
             self.overflowed = bound
             self.stop()
-            self._on_overflow(bound)
+            self._owner._slow_consumer(bound)
             return False
         if self._burst is None:
             self._burst = self.dropped
             logger.warning(
                 "%s is not reading fast enough: outbox over %s, dropping the oldest messages",
-                self._describe(),
+                self._owner._describe(),
                 bound,
             )
         if max_bytes is not None and size > max_bytes:
@@ -524,15 +539,13 @@ class Outbox:
 
     def _failed(self, exc: BaseException) -> None:
         """A delivery's write failed: nothing more is written. A client that has gone is
-        a debug line; any other failure (the server refused the frame) goes to
-        ``on_failure``, which ends the connection (else it is logged)."""
+        a debug line; any other failure (the server refused the frame) goes to the
+        owner's ``_write_failed``, which ends the connection."""
         self.stop()
         if isinstance(exc, ConnectionGone):
-            logger.debug("%s is gone; delivery stopped", self._describe())
-        elif self._on_failure is not None:
-            self._on_failure(exc)
+            logger.debug("%s is gone; delivery stopped", self._owner._describe())
         else:
-            logger.warning("writing to %s failed; delivery stopped", self._describe(), exc_info=exc)
+            self._owner._write_failed(exc)
 
     def _check_idle(self) -> None:
         if not self.idle:
@@ -541,7 +554,7 @@ class Outbox:
             if not self.stopped:
                 logger.warning(
                     "%s caught up; %d messages were dropped",
-                    self._describe(),
+                    self._owner._describe(),
                     self.dropped - self._burst,
                 )
             self._burst = None

@@ -263,18 +263,14 @@ class AsyncJsonWebsocketConsumer:
         outbox: Outbox | None = self.__dict__.get("_outbox")
         if outbox is None:
             self._outbox = Outbox(
-                transport.send_text,
-                transport.close,
-                run_event=self._handle_queued_event,
-                on_overflow=self._slow_consumer,
-                on_failure=self._write_failed,
-                describe=self._describe,
+                transport,
+                self,
                 max_messages=self.outbox_max_messages,
                 max_bytes=self.outbox_max_bytes,
                 overflow=self.outbox_overflow,
             )
         else:
-            outbox.bind(transport.send_text, transport.close)
+            outbox.bind(transport)
 
     @property
     def outbox(self) -> Outbox:
