@@ -166,7 +166,10 @@ class AsyncJsonWebsocketConsumer:
         super().__init__(**kwargs)
         self.user = None
         self._layer: GroupLayer | None = None
-        self._joined: list[str] = []
+        # A tuple, replaced on each join and leave: a tuple of strings is no object for
+        # the garbage collector to scan (a list would be, for as long as the connection
+        # is open), and it is its own snapshot for broadcasts and the disconnect.
+        self._joined: tuple[str, ...] = ()
         # Handlers take turns on one connection; only event handlers can run beside a
         # message handler, so consumers without them need no lock.
         self._lock = asyncio.Lock() if self.event_handlers.by_action else None
@@ -250,7 +253,7 @@ class AsyncJsonWebsocketConsumer:
     @property
     def joined_groups(self) -> tuple[str, ...]:
         """The groups this connection is in now."""
-        return tuple(self._joined)
+        return self._joined
 
     @property
     def transport(self) -> Transport:
@@ -324,7 +327,7 @@ class AsyncJsonWebsocketConsumer:
             message.model_dump_json(by_alias=True), self.channel_name if exclude_current else None
         )
         layer = self._layer_or_default()
-        targets = tuple(self._joined) if groups is None else _checked(layer, groups)
+        targets = self._joined if groups is None else _checked(layer, groups)
         for group in targets:
             await layer.send_group(group, envelope)
 
@@ -335,12 +338,12 @@ class AsyncJsonWebsocketConsumer:
             layer = self._layer_or_default()
             group_name_rule_of(layer).check(group, layer)
             await layer.join(group, self)
-            self._joined.append(group)
+            self._joined = (*self._joined, group)
 
     async def leave_group(self, group: str) -> None:
         """Remove this connection from ``group``."""
         if group in self._joined:
-            self._joined.remove(group)
+            self._joined = tuple(joined for joined in self._joined if joined != group)
             await self._layer_or_default().leave(group, self)
 
     # ------------------------------------------------------------------ events from anywhere
@@ -548,7 +551,7 @@ class AsyncJsonWebsocketConsumer:
             if outbox is not None:
                 outbox.stop()
             if was_connected:
-                for group in tuple(self._joined):
+                for group in self._joined:
                     await self.leave_group(group)
             if self._registered:
                 self._registered = False
