@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from chanx.core.transport import ASGITransport, ConnectionGone
+from chanx.core.transport import ASGITransport, ConnectionGone, Transport
 from chanx.core.types import ASGIReceive, ASGISend, Scope
 
 if TYPE_CHECKING:
@@ -56,15 +56,18 @@ async def run_consumer(
     receive: ASGIReceive,
     send: ASGISend,
     gone: tuple[type[BaseException], ...] = (),
+    *,
+    transport: Transport | None = None,
 ) -> None:
     """Drive ``consumer`` over one ASGI websocket connection until it ends. ``gone``:
     what ``send`` raises once the client has gone, besides what servers raise
-    (frameworks that wrap ``send`` add their own exceptions)."""
+    (frameworks that wrap ``send`` add their own exceptions). ``transport``: an adapter's
+    own (else an :class:`~chanx.core.transport.ASGITransport` over ``send``)."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return
     consumer.scope = scope
-    consumer.transport = ASGITransport(send, gone)
+    consumer.transport = ASGITransport(send, gone) if transport is None else transport
     code = 1006
     try:
         if not await consumer.handle_connect():
