@@ -59,12 +59,24 @@ class ASGITransport:
     goes out, or :meth:`answer_handshake` is called. A send to a client that has gone
     (:func:`server_gone_errors`) raises :class:`ConnectionGone`; adapters whose framework
     wraps ``send`` name their own exceptions for it in ``gone``.
+
+    ``frames``: where text frames go, when not to ``send``. An adapter whose framework
+    wraps ``send`` in its connection object (to track the connection's state) passes
+    the ``send`` underneath: the accept and the close still go through the framework's,
+    which sees the connection open and close, while each frame skips checks the engine
+    makes redundant (it writes nothing before the accept or after the close).
     """
 
-    __slots__ = ("_gone", "_handshake", "_send")
+    __slots__ = ("_frames", "_gone", "_handshake", "_send")
 
-    def __init__(self, send: ASGISend, gone: tuple[type[BaseException], ...] = ()) -> None:
+    def __init__(
+        self,
+        send: ASGISend,
+        gone: tuple[type[BaseException], ...] = (),
+        frames: ASGISend | None = None,
+    ) -> None:
         self._send = send
+        self._frames = send if frames is None else frames
         self._gone = _gone_errors(server_gone_errors(), gone)
         self._handshake: dict[str, Any] | None = None
 
@@ -84,7 +96,7 @@ class ASGITransport:
         try:
             if self._handshake is not None:
                 await self.answer_handshake()
-            await self._send({"type": "websocket.send", "text": text})
+            await self._frames({"type": "websocket.send", "text": text})
         except self._gone as exc:
             raise ConnectionGone from exc
 

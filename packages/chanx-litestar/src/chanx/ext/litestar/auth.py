@@ -37,6 +37,8 @@ STARTED_KEY = "chanx.started"
 """Scope key set once the consumer runs: later errors are its own business."""
 GUARDS_KEY = "chanx.guards"
 """Scope key set once the route's guards have run and admitted the connection."""
+FRAMES_KEY = "chanx.frames"
+"""Scope key: where the consumer's text frames go (see ``routing.GuardGate``)."""
 
 
 def is_refusal(exc: BaseException) -> bool:

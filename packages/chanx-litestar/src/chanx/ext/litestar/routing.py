@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Any, cast
 from litestar import WebSocket
 from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.handlers import WebsocketRouteHandler
+from litestar.routes import WebSocketRoute
 
 from chanx.core.asgi import run_consumer
-from chanx.ext.litestar.auth import GUARDS_KEY, STARTED_KEY, is_refusal, refusal, refuse
+from chanx.core.transport import ASGITransport
+from chanx.ext.litestar.auth import FRAMES_KEY, GUARDS_KEY, STARTED_KEY, is_refusal, refusal, refuse
 from chanx.ext.litestar.registry import binding_of
 
 if TYPE_CHECKING:
@@ -81,12 +83,24 @@ class ConsumerRouteHandler(WebsocketRouteHandler):
 
 
 class GuardGate:
-    """Runs the route's guards (every layer's) before dependencies are resolved."""
+    """Runs the route's guards (every layer's) before dependencies are resolved.
+
+    The innermost of the route's middleware: the ``send`` it gets has passed through
+    every middleware of the app's and the route's. The consumer's text frames go to
+    that ``send`` (:data:`~chanx.ext.litestar.auth.FRAMES_KEY`) when all that lies
+    below is the exception handler Litestar puts around a route with middleware and
+    the route itself: their ``send`` wrappers only forward a websocket frame (the
+    accept and the close still go through the Litestar ``WebSocket``).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        inner = getattr(app, "app", None)
+        self.frames_here = isinstance(getattr(inner, "__self__", None), WebSocketRoute)
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if self.frames_here:
+            scope[FRAMES_KEY] = send  # type: ignore[literal-required]
         handler = cast("ConsumerRouteHandler", scope["route_handler"])
         guards = handler.resolve_guards()
         if guards:
@@ -157,7 +171,9 @@ def handler_function(
                 raise
             await refuse(consumer_class, scope, socket.receive, socket.send, refusal(exc))  # type: ignore[arg-type]
             return
-        await run_consumer(consumer, scope, socket.receive, socket.send)  # type: ignore[arg-type]
+        frames = scope.get(FRAMES_KEY)  # the accept and the close go through the socket
+        transport = ASGITransport(socket.send, frames=frames) if frames is not None else None  # type: ignore[arg-type]
+        await run_consumer(consumer, scope, socket.receive, socket.send, transport=transport)  # type: ignore[arg-type]
 
     consumer_handler.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
     consumer_handler.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
