@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from chanx.core.transport import ASGITransport, ConnectionGone, Transport
+from chanx.core.transport import ASGITransport, ConnectionGone
 from chanx.core.types import ASGIReceive, ASGISend, Scope
 
 if TYPE_CHECKING:
@@ -57,17 +57,17 @@ async def run_consumer(
     send: ASGISend,
     gone: tuple[type[BaseException], ...] = (),
     *,
-    transport: Transport | None = None,
+    frames: ASGISend | None = None,
 ) -> None:
     """Drive ``consumer`` over one ASGI websocket connection until it ends. ``gone``:
     what ``send`` raises once the client has gone, besides what servers raise
-    (frameworks that wrap ``send`` add their own exceptions). ``transport``: an adapter's
-    own (else an :class:`~chanx.core.transport.ASGITransport` over ``send``)."""
+    (frameworks that wrap ``send`` add their own exceptions). ``frames``: where text
+    frames go instead of ``send`` (see :class:`~chanx.core.transport.ASGITransport`)."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return
     consumer.scope = scope
-    consumer.transport = ASGITransport(send, gone) if transport is None else transport
+    consumer.transport = ASGITransport(send, gone, frames)
     code = 1006
     try:
         if not await consumer.handle_connect():

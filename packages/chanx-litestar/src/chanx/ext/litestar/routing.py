@@ -28,7 +28,6 @@ from litestar.handlers import WebsocketRouteHandler
 from litestar.routes import WebSocketRoute
 
 from chanx.core.asgi import run_consumer
-from chanx.core.transport import ASGITransport
 from chanx.ext.litestar.auth import FRAMES_KEY, GUARDS_KEY, STARTED_KEY, is_refusal, refusal, refuse
 from chanx.ext.litestar.registry import binding_of
 
@@ -172,8 +171,7 @@ def handler_function(
             await refuse(consumer_class, scope, socket.receive, socket.send, refusal(exc))  # type: ignore[arg-type]
             return
         frames = scope.get(FRAMES_KEY)  # the accept and the close go through the socket
-        transport = ASGITransport(socket.send, frames=frames) if frames is not None else None  # type: ignore[arg-type]
-        await run_consumer(consumer, scope, socket.receive, socket.send, transport=transport)  # type: ignore[arg-type]
+        await run_consumer(consumer, scope, socket.receive, socket.send, frames=frames)  # type: ignore[arg-type]
 
     consumer_handler.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
     consumer_handler.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}

@@ -13,7 +13,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 
 from chanx.core.asgi import adapter_consumer, run_consumer
 from chanx.core.auth import AuthResult, known_user
-from chanx.core.transport import ASGITransport
 from chanx.core.websocket import AsyncJsonWebsocketConsumer as CoreConsumer
 
 GONE = (OSError, WebSocketDisconnect, WebSocketDisconnected)  # sending once the client is gone
@@ -87,7 +86,5 @@ def serve(consumer: AsyncJsonWebsocketConsumer, websocket: WebSocket) -> Corouti
         scope["auth"] = known.auth if known.auth is not None else AuthCredentials(["authenticated"])
     consumer.websocket = websocket
     consumer.user = scope.get("user")
-    # Text frames skip WebSocket.send's checks of a state the engine keeps anyway (two
-    # Enum member lookups, slow on Python 3.11, and a coroutine per frame).
-    transport = ASGITransport(websocket.send, GONE, frames=websocket._send)
-    return run_consumer(consumer, scope, websocket.receive, websocket.send, transport=transport)
+    frames = websocket._send  # past WebSocket.send's state checks: the engine keeps that state
+    return run_consumer(consumer, scope, websocket.receive, websocket.send, GONE, frames=frames)
