@@ -2,9 +2,12 @@
 to wait: what lets a delivery write to an idle connection with no task and no hop
 (Python 3.12's eager tasks do the same, but not on 3.10 and 3.11).
 
-The caller drives the coroutine with ``coro.send(None)``: ``StopIteration`` means it is
-done. Otherwise it returned what it waits on, and awaiting :class:`Resumed` in a task
-carries on from there, as ``await coro`` would have.
+The caller drives the coroutine with ``next(coro.__await__(), DONE)``: :data:`DONE` means
+it is done (the same as ``coro.send(None)`` raising ``StopIteration``, without making
+that exception: a coroutine that returns ``None`` ends its iteration with no exception
+object, and the fast path does this once per delivery). Otherwise it returned what it
+waits on, and awaiting :class:`Resumed` in a task carries on from there, as ``await
+coro`` would have.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Generator
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 logger = logging.getLogger("chanx.outbox")
 
 T = TypeVar("T")
+
+DONE: Final[Any] = object()
+"""What ``next(coro.__await__(), DONE)`` returns when the coroutine finished at once."""
 
 
 class Resumed(Generic[T]):
@@ -64,11 +70,11 @@ def run_detached(coro: Coroutine[Any, Any, None], what: str) -> None:
     """Run ``coro`` now; if it suspends, let a task finish it, and nobody waits for it.
     Its failure is logged at DEBUG (``what`` names it)."""
     try:
-        yielded = coro.send(None)
-    except StopIteration:
-        return
+        yielded = next(coro.__await__(), DONE)
     except Exception as exc:
         logger.debug("%s failed: %r", what, exc)
+        return
+    if yielded is DONE:
         return
     task = asyncio.get_running_loop().create_task(_finish(coro, yielded, what))
     _detached.add(task)

@@ -8,13 +8,13 @@ socket: delivering is writing at once when the connection is idle, else queueing
 
 The fast path costs no task and no copy: when nothing is queued and no write is in
 flight, a delivery starts the transport's send coroutine right away (driven with
-``coro.send(None)``), and a handler awaits its own send directly. Most sends finish at
-once (the socket was writable). A delivery's send that suspends (the client is not
-reading and the server's buffer is full) is handed, still in flight, to a writer task,
-which finishes it and then drains what queued up behind it; a handler's own send that
-suspends is finished by the handler, and the writer drains after it. Queued group
-messages and events are bounded in number and in UTF-8 bytes; over a bound, the
-connection's overflow policy applies (close it with
+``next(coro.__await__(), DONE)``, see :mod:`chanx.core.eager`), and a handler awaits its
+own send directly. Most sends finish at once (the socket was writable). A delivery's
+send that suspends (the client is not reading and the server's buffer is full) is
+handed, still in flight, to a writer task, which finishes it and then drains what queued
+up behind it; a handler's own send that suspends is finished by the handler, and the
+writer drains after it. Queued group messages and events are bounded in number and in
+UTF-8 bytes; over a bound, the connection's overflow policy applies (close it with
 :data:`~chanx.constants.CLOSE_SLOW_CONSUMER`, or drop the oldest).
 """
 
@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
-from chanx.core.eager import Resumed
+from chanx.core.eager import DONE, Resumed
 from chanx.core.transport import ConnectionGone
 
 logger = logging.getLogger("chanx.outbox")
@@ -256,12 +256,12 @@ class Outbox:
         """Start an own write on an idle connection, in the caller: finished at once, or
         finished by :meth:`_own` when the caller awaits what this returns."""
         try:
-            yielded = write.send(None)
-        except StopIteration:
-            return _WRITTEN
+            yielded = next(write.__await__(), DONE)
         except ConnectionGone:
             self.stop()
             raise
+        if yielded is DONE:
+            return _WRITTEN
         self._writer = _OWN
         return self._own(write, yielded)
 
@@ -322,13 +322,13 @@ class Outbox:
         if self._writer is None:
             coro = self._transport.send_text(text)
             try:
-                yielded = coro.send(None)
-            except StopIteration:
-                if completion is not None:
-                    self._push_completion(completion)
-                return
+                yielded = next(coro.__await__(), DONE)
             except Exception as exc:
                 self._failed(exc)
+                return
+            if yielded is DONE:
+                if completion is not None:
+                    self._push_completion(completion)
                 return
             self._start_writer(coro, yielded)
             if completion is not None:  # right after the write in flight
@@ -390,13 +390,12 @@ class Outbox:
         """The completion of a group message just written, on a connection still idle."""
         coro = self._transport.send_text(completion)
         try:
-            yielded = coro.send(None)
-        except StopIteration:
-            return
+            yielded = next(coro.__await__(), DONE)
         except Exception as exc:
             self._failed(exc)
             return
-        self._start_writer(coro, yielded)
+        if yielded is not DONE:
+            self._start_writer(coro, yielded)
 
     def _start_writer(self, coro: Coroutine[Any, Any, None] | None, yielded: Any) -> None:
         """Start the writer task: it finishes ``coro`` (a send started elsewhere that
