@@ -18,9 +18,8 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from chanx.constants import CLOSE_SERVER_ERROR, EVENT_ACTION_COMPLETE, GROUP_ACTION_COMPLETE
 from chanx.core import binding
 from chanx.core.groups import group_name
-from chanx.core.layer import Envelope, EventEnvelope, GroupMessage
+from chanx.core.layer import EventEnvelope
 from chanx.ext.litestar import (
-    BackendUnavailable,
     ChannelsPluginLayer,
     ChanxPlugin,
     app_layer,
@@ -333,61 +332,6 @@ async def test_layer_envelopes_on_the_wire_carry_origin_and_sequence() -> None:
     assert group["seq"] == 1
     assert direct["to"] == f"{layer.prefix}i.other!7"
     assert direct["seq"] == 2
-
-
-class RecordingReceiver:
-    """A receiver that notes its deliveries in a shared log."""
-
-    def __init__(self, channel_name: str, log: list[str]) -> None:
-        self.channel_name = channel_name
-        self.log = log
-
-    async def deliver(self, envelope: Envelope) -> None:
-        self.log.append(f"delivered to {self.channel_name}")
-
-
-async def test_a_group_message_is_on_its_way_to_other_processes_before_local_delivery() -> None:
-    """The publish goes out first (the other processes deliver meanwhile, not after this
-    process's members); send_group returns once both are done."""
-    log: list[str] = []
-    counting = CountingBackend()
-    original = counting.publish
-
-    async def publish(data: bytes, channels: Iterable[str]) -> None:
-        log.append("published")
-        await original(data, channels)
-
-    counting.publish = publish  # type: ignore[method-assign]
-    async with ChannelsPlugin(backend=counting, arbitrary_channels_allowed=True) as plugin:
-        layer = ChannelsPluginLayer(plugin, prefix=unique_prefix())
-        await layer.start()
-        try:
-            for name in ("a", "b"):
-                await layer.join("g", RecordingReceiver(name, log))
-            await layer.send_group("g", GroupMessage("{}", None))
-            assert log == ["published", "delivered to a", "delivered to b"]
-        finally:
-            await layer.stop()
-
-
-async def test_local_members_get_a_group_message_the_backend_refused() -> None:
-    log: list[str] = []
-    counting = CountingBackend()
-
-    async def refuse(data: bytes, channels: Iterable[str]) -> None:
-        raise ConnectionRefusedError("backend down")
-
-    async with ChannelsPlugin(backend=counting, arbitrary_channels_allowed=True) as plugin:
-        layer = ChannelsPluginLayer(plugin, prefix=unique_prefix())
-        await layer.start()
-        try:
-            await layer.join("g", RecordingReceiver("a", log))
-            counting.publish = refuse  # type: ignore[method-assign]
-            with pytest.raises(BackendUnavailable, match="publishing"):
-                await layer.send_group("g", GroupMessage("{}", None))
-            assert log == ["delivered to a"]
-        finally:
-            await layer.stop()
 
 
 async def test_background_tasks_of_a_request_reach_their_own_app() -> None:

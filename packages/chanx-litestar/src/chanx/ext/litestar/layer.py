@@ -275,21 +275,13 @@ class ChannelsPluginLayer:
             await self._sync_subscription(state)
 
     async def send_group(self, group: str, envelope: Envelope) -> None:
-        """Publish once for the other processes and deliver to the group's members in
-        this process while the publish is in flight; returns when both are done (a
-        :class:`BackendUnavailable` comes after the local delivery)."""
+        """Deliver to the group's members in this process, then publish once for the
+        other processes."""
         self._check_running()
         state = self._groups.get(group)
-        publish = self._publish(self.group_channel(group), envelope)
-        if state is None or not state.members:
-            await publish
-            return
-        publishing = asyncio.ensure_future(publish)
-        # One turn of the loop puts the message on its way to the backend: the other
-        # processes deliver meanwhile rather than after this process's members.
-        await asyncio.sleep(0)
-        await deliver_all(tuple(state.members.values()), envelope)
-        await publishing
+        if state is not None and state.members:
+            await deliver_all(tuple(state.members.values()), envelope)
+        await self._publish(self.group_channel(group), envelope)
 
     async def send_to(self, channel_name: str, envelope: Envelope) -> None:
         """Deliver to one connection, directly when it is in this process, else through
