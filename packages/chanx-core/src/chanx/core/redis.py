@@ -283,9 +283,10 @@ class RedisGroupLayer:
         if not members:
             failure = await self._publish(channel, wire)
         else:
-            # Local members do not wait for Redis: deliver while the PUBLISH is in flight
-            # (and still return only once it is done, so one sender's broadcasts stay
-            # in order).
+            # Local members do not wait for Redis. Deliveries rarely yield (a slow
+            # client's send goes to its writer task), so the PUBLISH mostly starts just
+            # after them; return only once it is done, so one sender's broadcasts stay
+            # in order.
             publishing = asyncio.ensure_future(self._publish(channel, wire))
             await deliver_all(tuple(members.values()), envelope)
             failure = await publishing
