@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from chanx.core.types import Message
 from chanx.testing import WebsocketCommunicator
+from chanx.testing.base import ConnectionClosed
 
 
 class PausableCommunicator(WebsocketCommunicator):
@@ -49,3 +51,13 @@ async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> N
         if loop.time() > deadline:
             raise AssertionError(f"still false after {timeout}s: {condition}")
         await asyncio.sleep(0.001)
+
+
+async def closed_with(comm: WebsocketCommunicator) -> tuple[int | None, list[Any]]:
+    """Read until the server closes; the close code and what came before it."""
+    frames = []
+    while True:
+        try:
+            frames.append(await comm.receive_json())
+        except ConnectionClosed as closed:
+            return closed.code, frames

@@ -5,17 +5,15 @@ with 4500 and leaves its room, never left open and deaf, and the room goes on.""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pytest
 
 from chanx.constants import CLOSE_SERVER_ERROR, GROUP_ACTION_COMPLETE
 from chanx.core.types import Message
 from chanx.testing import WebsocketCommunicator
-from chanx.testing.base import ConnectionClosed
 from tests.conformance.behaviours import ShoutMessage, ShoutNotice, ShoutPayload, Text
 from tests.conformance.drivers import Driver
-from tests.paused import eventually
+from tests.paused import closed_with, eventually
 
 pytestmark = pytest.mark.in_process(
     "stands in for a server that refuses a frame (tests/e2e/test_daphne_refusals.py: daphne)"
@@ -41,16 +39,6 @@ def room(driver: Driver, refusing: bool = False) -> WebsocketCommunicator:
     comm = driver.communicator(path)
     assert isinstance(comm, WebsocketCommunicator), "these scenarios run in-process"
     return RefusingCommunicator(comm.application, path) if refusing else comm
-
-
-async def closed_with(comm: WebsocketCommunicator) -> tuple[int | None, list[Any]]:
-    """Read until the server closes; the close code and what came before it."""
-    frames = []
-    while True:
-        try:
-            frames.append(await comm.receive_json())
-        except ConnectionClosed as closed:
-            return closed.code, frames
 
 
 def shout(text: str) -> ShoutMessage:

@@ -12,7 +12,6 @@ from chanx.constants import CLOSE_SLOW_CONSUMER, EVENT_ACTION_COMPLETE, GROUP_AC
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
 from chanx.testing import WebsocketCommunicator
-from chanx.testing.base import ConnectionClosed
 from tests.conformance.behaviours import (
     ROOM_OUTBOX_MAX_MESSAGES,
     NoticeEvent,
@@ -23,7 +22,7 @@ from tests.conformance.behaviours import (
     Text,
 )
 from tests.conformance.drivers import Driver
-from tests.paused import PausableCommunicator, eventually
+from tests.paused import PausableCommunicator, closed_with, eventually
 
 
 def shout(text: str) -> ShoutMessage:
@@ -59,16 +58,6 @@ async def shout_all(sender: PausableCommunicator, count: int, prefix: str = "n")
     for n in range(count):
         await sender.send_message(shout(f"{prefix}{n}"))
         assert await sender.receive_all_messages() == [notice(f"{prefix}{n}")]
-
-
-async def closed_with(comm: PausableCommunicator) -> tuple[int | None, list[Any]]:
-    """Read until the server closes; the close code and what came before it."""
-    frames = []
-    while True:
-        try:
-            frames.append(await comm.receive_json())
-        except ConnectionClosed as closed:
-            return closed.code, frames
 
 
 @IN_PROCESS

@@ -17,8 +17,7 @@ from chanx.core.memory import InMemoryGroupLayer
 from chanx.core.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
 from chanx.messages.incoming import PingMessage
-from chanx.testing.base import ConnectionClosed
-from tests.paused import PausableCommunicator, eventually
+from tests.paused import PausableCommunicator, closed_with, eventually
 
 
 class SayMessage(BaseMessage):
@@ -60,15 +59,6 @@ async def broadcast(layer: InMemoryGroupLayer, count: int) -> None:
         await layer.send_group("members", GroupMessage(f'{{"action":"o_said","payload":"{n}"}}'))
 
 
-async def read_until_closed(comm: PausableCommunicator) -> tuple[int | None, list[Any]]:
-    frames = []
-    while True:
-        try:
-            frames.append(await comm.receive_json())
-        except ConnectionClosed as closed:
-            return closed.code, frames
-
-
 async def test_a_stuck_client_is_closed_its_disconnect_runs_and_nothing_is_left(
     layer: InMemoryGroupLayer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -91,7 +81,7 @@ async def test_a_stuck_client_is_closed_its_disconnect_runs_and_nothing_is_left(
     )
     await broadcast(layer, 3)  # no longer a member: nothing reaches it
     comm.resume_reading()
-    assert await read_until_closed(comm) == (CLOSE_SLOW_CONSUMER, [])
+    assert await closed_with(comm) == (CLOSE_SLOW_CONSUMER, [])
     await comm.disconnect()
     assert Member.ended == [CLOSE_SLOW_CONSUMER]  # once, with the slow-consumer code
     await eventually(lambda: asyncio.all_tasks() == tasks_before)
@@ -114,7 +104,7 @@ async def test_a_handler_waiting_behind_the_backlog_ends_quietly_at_the_close(
         await asyncio.sleep(0)
     assert caplog.records == []  # no handler failure reported
     comm.resume_reading()
-    assert await read_until_closed(comm) == (CLOSE_SLOW_CONSUMER, [])
+    assert await closed_with(comm) == (CLOSE_SLOW_CONSUMER, [])
     await comm.disconnect()
     assert Member.ended == [CLOSE_SLOW_CONSUMER]
 
